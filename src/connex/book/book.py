@@ -1,0 +1,231 @@
+"""L2 order book with exact prices.
+
+Theory of operation
+-------------------
+Prices arrive as decimal strings. Each distinct price string is turned once (memoised)
+into an integer key: the price scaled by ``10**scale``, where ``scale`` is the largest
+number of significant decimals seen so far for this book (a price with more decimals
+rescales the book, which is rare). Integer keys in the symbol's own precision hash well
+and sort exactly; the price string as received is kept for each level so that
+checksums and snapshots reproduce the exchange's text byte for byte.
+
+Each side is a dict ``key -> size string`` plus a sorted list of keys whose *best*
+level sits at the end of the list (asks are stored negated). Best bid/ask is O(1),
+top-N is O(N), and a level change costs a dict operation plus, when a level appears
+or disappears, one ``bisect`` and a ``memmove``. Sizes stay exact strings; a size is
+zero when nothing but ``0`` and ``.`` is left after stripping those characters.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from decimal import Decimal
+
+from connex.model import BookSnapshot, Level
+
+__all__ = ["L2Book", "is_zero"]
+
+_MEMO_LIMIT = 200_000
+
+
+def is_zero(size: str) -> bool:
+    """True when a decimal size string is zero (``"0"``, ``"0.000"``, ``"0E-8"``)."""
+    return not size.strip("0.") or (("e" in size or "E" in size) and Decimal(size) == 0)
+
+
+class L2Book:
+    """One side-by-side L2 book. Not thread-safe; owned by one feed."""
+
+    __slots__ = (
+        "_ak",
+        "_asks",
+        "_bids",
+        "_bk",
+        "_memo",
+        "_px",
+        "depth_cap",
+        "scale",
+        "sequence",
+        "ts_exchange",
+        "ts_local",
+    )
+
+    def __init__(self, depth_cap: int | None = None) -> None:
+        self._bids: dict[int, str] = {}
+        self._asks: dict[int, str] = {}
+        self._bk: list[int] = []  # bid keys ascending: best bid last
+        self._ak: list[int] = []  # negated ask keys ascending: best ask last
+        self._px: dict[int, str] = {}  # key -> price string as received
+        self._memo: dict[str, int] = {}
+        self.scale = 0
+        self.depth_cap = depth_cap
+        self.sequence = 0
+        self.ts_exchange = 0
+        self.ts_local = 0
+
+    # -- price keys ---------------------------------------------------------------
+    def _key(self, price: str) -> int:
+        memo = self._memo
+        if len(memo) > _MEMO_LIMIT:
+            memo.clear()
+        if "e" in price or "E" in price:
+            text = format(Decimal(price), "f")
+        else:
+            text = price
+        whole, _, frac = text.partition(".")
+        frac = frac.rstrip("0")
+        if len(frac) > self.scale:
+            self._rescale(len(frac))
+            memo = self._memo
+        key = int(whole + frac.ljust(self.scale, "0"))
+        if key < 0:
+            raise ValueError(f"negative price {price!r}")
+        memo[price] = key
+        return key
+
+    def _rescale(self, new_scale: int) -> None:
+        factor = 10 ** (new_scale - self.scale)
+        self.scale = new_scale
+        self._bids = {k * factor: v for k, v in self._bids.items()}
+        self._asks = {k * factor: v for k, v in self._asks.items()}
+        self._bk = [k * factor for k in self._bk]
+        self._ak = [k * factor for k in self._ak]
+        self._px = {k * factor: v for k, v in self._px.items()}
+        self._memo = {}
+
+    # -- mutation -----------------------------------------------------------------
+    def clear(self) -> None:
+        self._bids.clear()
+        self._asks.clear()
+        self._bk.clear()
+        self._ak.clear()
+        self._px.clear()
+
+    def load(self, bids: tuple[Level, ...] | list[Level], asks: tuple[Level, ...] | list[Level]) -> None:
+        """Replace the whole book with a snapshot."""
+        self.clear()
+        self.apply(bids, asks)
+
+    def apply(self, bids: tuple[Level, ...] | list[Level], asks: tuple[Level, ...] | list[Level]) -> None:
+        """Apply absolute level changes (size zero removes the level)."""
+        memo = self._memo
+        px = self._px
+        if bids:
+            d = self._bids
+            keys = self._bk
+            for p, q in bids:
+                k = memo.get(p)
+                if k is None:
+                    k = self._key(p)
+                    memo = self._memo
+                    d = self._bids
+                    keys = self._bk
+                    px = self._px
+                if q.strip("0.") and not (("e" in q or "E" in q) and is_zero(q)):
+                    if k not in d:
+                        insort(keys, k)
+                        px[k] = p
+                    d[k] = q
+                elif k in d:
+                    del d[k]
+                    del keys[bisect_left(keys, k)]
+        if asks:
+            d = self._asks
+            keys = self._ak
+            for p, q in asks:
+                k = memo.get(p)
+                if k is None:
+                    k = self._key(p)
+                    memo = self._memo
+                    d = self._asks
+                    keys = self._ak
+                    px = self._px
+                if q.strip("0.") and not (("e" in q or "E" in q) and is_zero(q)):
+                    if k not in d:
+                        insort(keys, -k)
+                        px[k] = p
+                    d[k] = q
+                elif k in d:
+                    del d[k]
+                    del keys[bisect_left(keys, -k)]
+        cap = self.depth_cap
+        if cap is not None:
+            self._trim(cap)
+
+    def _trim(self, cap: int) -> None:
+        if len(self._bk) > cap:
+            drop = self._bk[: len(self._bk) - cap]
+            del self._bk[: len(self._bk) - cap]
+            for k in drop:
+                del self._bids[k]
+        if len(self._ak) > cap:
+            drop = self._ak[: len(self._ak) - cap]
+            del self._ak[: len(self._ak) - cap]
+            for k in drop:
+                del self._asks[-k]
+
+    # -- reads --------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._bk) + len(self._ak)
+
+    @property
+    def bid_count(self) -> int:
+        return len(self._bk)
+
+    @property
+    def ask_count(self) -> int:
+        return len(self._ak)
+
+    def is_crossed(self) -> bool:
+        """True when the best bid is at or above the best ask."""
+        return bool(self._bk and self._ak and self._bk[-1] >= -self._ak[-1])
+
+    def best_bid(self) -> tuple[Decimal, Decimal] | None:
+        if not self._bk:
+            return None
+        k = self._bk[-1]
+        return Decimal(self._px[k]), Decimal(self._bids[k])
+
+    def best_ask(self) -> tuple[Decimal, Decimal] | None:
+        if not self._ak:
+            return None
+        k = -self._ak[-1]
+        return Decimal(self._px[k]), Decimal(self._asks[k])
+
+    def bids(self, depth: int | None = None) -> list[Level]:
+        """Best-first bid levels as exact strings (price as received, size as received)."""
+        keys = self._bk
+        sel = keys[::-1] if depth is None else keys[: -depth - 1 if depth < len(keys) else None : -1]
+        d, px = self._bids, self._px
+        return [(px[k], d[k]) for k in sel]
+
+    def asks(self, depth: int | None = None) -> list[Level]:
+        keys = self._ak
+        sel = keys[::-1] if depth is None else keys[: -depth - 1 if depth < len(keys) else None : -1]
+        d, px = self._asks, self._px
+        return [(px[-k], d[-k]) for k in sel]
+
+    def bids_decimal(self, depth: int | None = None) -> list[tuple[Decimal, Decimal]]:
+        return [(Decimal(p), Decimal(q)) for p, q in self.bids(depth)]
+
+    def asks_decimal(self, depth: int | None = None) -> list[tuple[Decimal, Decimal]]:
+        return [(Decimal(p), Decimal(q)) for p, q in self.asks(depth)]
+
+    def snapshot(self, exchange: str, symbol: str, depth: int | None = None) -> BookSnapshot:
+        """The current book as a ``BookSnapshot`` event."""
+        return BookSnapshot(
+            exchange=exchange,
+            symbol=symbol,
+            bids=tuple(self.bids(depth)),
+            asks=tuple(self.asks(depth)),
+            sequence=self.sequence,
+            ts_exchange=self.ts_exchange,
+            ts_local=self.ts_local,
+        )
+
+    def as_decimal_dict(self) -> tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]:
+        """Both sides as ``{price: size}`` with ``Decimal`` keys (for comparisons in tests)."""
+        return (
+            {Decimal(self._px[k]): Decimal(v) for k, v in self._bids.items()},
+            {Decimal(self._px[k]): Decimal(v) for k, v in self._asks.items()},
+        )
