@@ -4,8 +4,10 @@ layers must not import asyncio or read the clock."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
+CLOCK = re.compile(r"\btime\.(time|time_ns|monotonic|monotonic_ns|perf_counter)\(|\bdatetime\.(now|utcnow)\(|\bdate\.today\(")
 SRC = Path(__file__).resolve().parents[2] / "src" / "connex"
 
 
@@ -61,11 +63,16 @@ def test_sans_io_layers_do_not_use_asyncio_or_the_clock() -> None:
             names = _imports(p)
             hits = [n for n in names if n in ("asyncio", "time", "aiohttp", "httpx", "socket") or n.startswith(("asyncio.", "aiohttp.", "httpx."))]
             text = p.read_text()
-            if "time.time(" in text or "time_ns(" in text or "datetime.now(" in text:
+            if CLOCK.search(text):
                 hits.append("reads the clock")
             if hits:
                 bad[str(p.relative_to(SRC))] = hits
     assert not bad, f"sans-I/O modules doing I/O: {bad}"
+
+
+def test_clock_pattern_catches_clock_reads_only() -> None:
+    assert CLOCK.search("now = time.time_ns()") and CLOCK.search("datetime.now(tz)")
+    assert not CLOCK.search("def _liquidation_time_ns(m):")
 
 
 def test_book_and_model_import_nothing_above_them() -> None:

@@ -14,6 +14,11 @@ level sits at the end of the list (asks are stored negated). Best bid/ask is O(1
 top-N is O(N), and a level change costs a dict operation plus, when a level appears
 or disappears, one ``bisect`` and a ``memmove``. Sizes stay exact strings; a size is
 zero when nothing but ``0`` and ``.`` is left after stripping those characters.
+
+Sizes must be in plain decimal notation (``"0.001"``, never ``"1e-3"``): every exchange
+we speak sends them that way, and a connector that meets exponents must normalise them
+before building a ``BookDelta`` (``normalize_decimal``). Prices in exponent notation are
+accepted (rarely seen, handled when a price is first met).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from decimal import Decimal
 
 from connex.model import BookSnapshot, Level
 
-__all__ = ["L2Book", "is_zero"]
+__all__ = ["L2Book", "is_zero", "normalize_decimal"]
 
 _MEMO_LIMIT = 200_000
 
@@ -31,6 +36,13 @@ _MEMO_LIMIT = 200_000
 def is_zero(size: str) -> bool:
     """True when a decimal size string is zero (``"0"``, ``"0.000"``, ``"0E-8"``)."""
     return not size.strip("0.") or (("e" in size or "E" in size) and Decimal(size) == 0)
+
+
+def normalize_decimal(text: str) -> str:
+    """Plain-notation form of a decimal string (``"1E-8"`` -> ``"0.00000001"``)."""
+    if "e" in text or "E" in text:
+        return format(Decimal(text), "f")
+    return text
 
 
 class L2Book:
@@ -121,7 +133,7 @@ class L2Book:
                     d = self._bids
                     keys = self._bk
                     px = self._px
-                if q.strip("0.") and not (("e" in q or "E" in q) and is_zero(q)):
+                if q.strip("0."):
                     if k not in d:
                         insort(keys, k)
                         px[k] = p
@@ -140,7 +152,7 @@ class L2Book:
                     d = self._asks
                     keys = self._ak
                     px = self._px
-                if q.strip("0.") and not (("e" in q or "E" in q) and is_zero(q)):
+                if q.strip("0."):
                     if k not in d:
                         insort(keys, -k)
                         px[k] = p

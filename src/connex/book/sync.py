@@ -366,6 +366,11 @@ class BookSync:
             return
         buffered = self._buffer
         self._buffer = deque()
+        if self.snapshot_via is SnapshotVia.RESUBSCRIBE:
+            # An in-stream snapshot already contains every update received before it on
+            # this stream: buffered deltas are older, whatever their ids say (Bybit
+            # ``u == 1`` after a restart, OKX seqId resets), so they are dropped.
+            buffered.clear()
         self._go(_Trigger.SNAPSHOT_NEEDS_DELTAS)
         replay: list[object] = []
         for delta in buffered:

@@ -19,7 +19,7 @@ from typing import Any
 
 from connex.exchanges.base import PublicProtocol, SendFrame
 from connex.model import FeedError, FeedState, FeedStatus, NeedSnapshot, ResetReason
-from connex.model.errors import RateLimitedError
+from connex.model.errors import ConnectionClosedError, RateLimitedError
 from connex.transport import RestClient, WsSession, backoff, is_retryable
 
 from .core import FeedCore
@@ -68,6 +68,7 @@ class Feed:
         self._stopping = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._force_reconnect = asyncio.Event()
+        self._stale = False
 
     # -- lifecycle ----------------------------------------------------------------
     async def run(self) -> None:
@@ -112,7 +113,7 @@ class Feed:
             opened = time.monotonic()
             now = time.time_ns()
             if self.recorder is not None:
-                self.recorder.open(self.name, self.spec.url, now)
+                self.recorder.open(self.name, self.spec.url, now, spec=self.spec)
             if self.connected_once:
                 self.core.counters.reconnects += 1
                 await self._handle(self.core.reset_all(ResetReason.RECONNECT, now, "reconnected"))
@@ -132,32 +133,53 @@ class Feed:
     async def _read_loop(self, ws: WsSession, opened: float) -> None:
         core = self.core
         metrics = self.metrics
-        stale = self.stale_after
         lifetime = self.protocol.max_lifetime
         recorder = self.recorder
         on_frame = core.on_frame
-        while not self._stopping:
-            try:
-                frame = await asyncio.wait_for(ws.recv(), stale)
-            except TimeoutError:
-                now = time.time_ns()
-                self._status(FeedState.STALE, f"no message for {stale:g}s")
-                await self._handle(core.reset_all(ResetReason.STALE, now, f"silent for {stale:g}s"))
-                return
+        recv = ws.recv
+        handle = self._handle
+        time_ns = time.time_ns
+        self._stale = False
+        self.last_message_ns = time_ns()
+        watchdog = self._spawn(self._watchdog(ws))
+        try:
+            while not self._stopping:
+                try:
+                    frame = await recv()
+                except ConnectionClosedError:
+                    if self._stale:
+                        return
+                    raise
+                now = time_ns()
+                self.last_message_ns = now
+                if recorder is not None:
+                    recorder.recv(self.name, frame, now)
+                metrics.tick(now)
+                events = on_frame(frame, now)
+                if events:
+                    ts_ex = getattr(events[0], "ts_exchange", 0)
+                    if ts_ex:
+                        metrics.exchange_to_receive.add(now - ts_ex)
+                    await handle(events)
+                if lifetime is not None and time.monotonic() - opened > lifetime:
+                    log.info("%s: reconnecting before the exchange's %gs lifetime cut", self.name, lifetime)
+                    return
+        finally:
+            watchdog.cancel()
+
+    async def _watchdog(self, ws: WsSession) -> None:
+        """Declare the stream stale after ``stale_after`` seconds of silence and drop it."""
+        stale_ns = int(self.stale_after * 1e9)
+        period = min(1.0, self.stale_after / 4)
+        while True:
+            await asyncio.sleep(period)
             now = time.time_ns()
-            self.last_message_ns = now
-            if recorder is not None:
-                recorder.recv(self.name, frame, now)
-            metrics.tick(now)
-            events = on_frame(frame, now)
-            if events:
-                ev = events[0]
-                ts_ex = getattr(ev, "ts_exchange", 0)
-                if ts_ex:
-                    metrics.exchange_to_receive.add(now - ts_ex)
-                await self._handle(events)
-            if lifetime is not None and time.monotonic() - opened > lifetime:
-                log.info("%s: reconnecting before the exchange's %gs lifetime cut", self.name, lifetime)
+            if now - self.last_message_ns > stale_ns:
+                self._stale = True
+                self._status(FeedState.STALE, f"no message for {self.stale_after:g}s")
+                detail = f"silent for {self.stale_after:g}s"
+                await self._handle(self.core.reset_all(ResetReason.STALE, now, detail))
+                await ws.close()
                 return
 
     async def _handle(self, events: list[Any]) -> None:
@@ -201,7 +223,8 @@ class Feed:
                 continue
             now = time.time_ns()
             if self.recorder is not None:
-                self.recorder.rest(self.name, req.url, symbol, 200, body, now)
+                query = "&".join(f"{k}={v}" for k, v in req.params.items())
+                self.recorder.rest(self.name, f"{req.url}?{query}" if query else req.url, symbol, 200, body, now)
             events = self.core.on_snapshot(symbol, body, now)
             if all(s.is_live for s in self.core.books.values()):
                 self._status(FeedState.CONNECTED, "books live")

@@ -159,6 +159,8 @@ class Runner:
             stream.close()
         if self._rest is not None:
             await self._rest.aclose()
+        if self.recorder is not None:
+            self.recorder.close()
 
     # -- delivery -------------------------------------------------------------------
     def _deliver(self, events: list[Any], feed: Feed) -> Any:

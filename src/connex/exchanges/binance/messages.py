@@ -12,6 +12,7 @@ import msgspec
 __all__ = [
     "AggTrade",
     "BookTicker",
+    "DepthEnvelope",
     "DepthSnapshot",
     "DepthUpdate",
     "Envelope",
@@ -42,6 +43,13 @@ class DepthUpdate(msgspec.Struct, gc=False):
     a: Levels
     pu: int = -1
     T: int = 0
+
+
+class DepthEnvelope(msgspec.Struct, gc=False):
+    """A combined-stream ``depthUpdate``, decoded in one pass (the hot path)."""
+
+    stream: str
+    data: DepthUpdate
 
 
 class DepthSnapshot(msgspec.Struct, gc=False):

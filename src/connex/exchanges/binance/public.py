@@ -24,7 +24,7 @@ from connex.exchanges.base import (
     PublicProtocol,
     Subscription,
 )
-from connex.model import BookSnapshot, FeedError, MarketType, Subscribed
+from connex.model import BookDelta, BookSnapshot, FeedError, MarketType, Subscribed
 from connex.model.errors import MalformedFrameError
 
 from . import parse
@@ -34,6 +34,7 @@ from .messages import (
     AggTrade,
     BookTicker,
     ControlReply,
+    DepthEnvelope,
     DepthSnapshot,
     DepthUpdate,
     Envelope,
@@ -80,6 +81,7 @@ STREAMS_PER_CONNECTION = 1000
 _envelope = msgspec.json.Decoder(Envelope)
 _control = msgspec.json.Decoder(ControlReply)
 _depth = msgspec.json.Decoder(DepthUpdate)
+_depth_env = msgspec.json.Decoder(DepthEnvelope)
 _snapshot = msgspec.json.Decoder(DepthSnapshot)
 _agg = msgspec.json.Decoder(AggTrade)
 _trade = msgspec.json.Decoder(RawTrade)
@@ -183,6 +185,32 @@ class PublicSession(PublicProtocol):
     # -- incoming -----------------------------------------------------------------
     def receive(self, frame: str | bytes, ts_local: int) -> list[Any]:
         try:
+            head = frame[:48]
+            # diff-depth streams only ("@depth@100ms", "@depth"): not "@depth5" & co
+            if (
+                ("@depth@" in head or '@depth"' in head)
+                if type(head) is str
+                else (b"@depth@" in head or b'@depth"' in head)
+            ):
+                # hot path: one-pass decode of a combined depthUpdate
+                env = _depth_env.decode(frame)
+                route = self._routes.get(env.stream)
+                if route is None:
+                    route = self._route(env.stream)
+                m = env.data
+                return [
+                    BookDelta(
+                        exchange="binance",
+                        symbol=route[1],
+                        bids=m.b,
+                        asks=m.a,
+                        sequence=m.u,
+                        first_seq=m.U,
+                        prev_seq=m.pu,
+                        ts_exchange=m.E * 1_000_000,
+                        ts_local=ts_local,
+                    )
+                ]
             if frame[:10] in ('{"stream":', b'{"stream":'):
                 env = _envelope.decode(frame)
                 route = self._routes.get(env.stream)
