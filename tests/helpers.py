@@ -12,7 +12,9 @@ from connex.sim import SimServer
 __all__ = ["assert_book_matches_truth", "book_vs_truth", "wait_for"]
 
 
-def book_vs_truth(runner: Runner, sim: SimServer, exchange: str, symbol: str, depth: int) -> str | None:
+def book_vs_truth(
+    runner: Runner, sim: SimServer, exchange: str, symbol: str, depth: int
+) -> str | None:
     """``None`` when the client's top ``depth`` levels equal the truth, else a description."""
     sync = runner.book(exchange, symbol)
     if not sync.is_live:
@@ -24,7 +26,9 @@ def book_vs_truth(runner: Runner, sim: SimServer, exchange: str, symbol: str, de
         return None
     diff_b = {p: (cb.get(p), tb.get(p)) for p in set(cb) | set(tb) if cb.get(p) != tb.get(p)}
     diff_a = {p: (ca.get(p), ta.get(p)) for p in set(ca) | set(ta) if ca.get(p) != ta.get(p)}
-    return f"bids differ at {sorted(diff_b.items())[:5]}, asks differ at {sorted(diff_a.items())[:5]}"
+    return (
+        f"bids differ at {sorted(diff_b.items())[:5]}, asks differ at {sorted(diff_a.items())[:5]}"
+    )
 
 
 async def wait_for(cond: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02) -> bool:
@@ -39,7 +43,12 @@ async def wait_for(cond: Callable[[], bool], timeout: float = 10.0, interval: fl
 
 
 async def assert_book_matches_truth(
-    runner: Runner, sim: SimServer, exchange: str, symbol: str, depth: int = 50, timeout: float = 10.0
+    runner: Runner,
+    sim: SimServer,
+    exchange: str,
+    symbol: str,
+    depth: int = 50,
+    timeout: float = 10.0,
 ) -> None:
     """Pause the simulator, let the client drain, then require book == truth at ``depth``.
 
@@ -47,7 +56,9 @@ async def assert_book_matches_truth(
     """
     sim.pause()
     try:
-        ok = await wait_for(lambda: book_vs_truth(runner, sim, exchange, symbol, depth) is None, timeout)
+        ok = await wait_for(
+            lambda: book_vs_truth(runner, sim, exchange, symbol, depth) is None, timeout
+        )
         assert ok, f"{exchange} {symbol}: {book_vs_truth(runner, sim, exchange, symbol, depth)}"
     finally:
         sim.resume()

@@ -61,7 +61,11 @@ class _Server:
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
         cpu = 0 if (os.cpu_count() or 1) > 1 else None
-        self.proc = ctx.Process(target=serve_forever, args=((exchange, messages, 1), mode, rate, child, cpu), daemon=True)
+        self.proc = ctx.Process(
+            target=serve_forever,
+            args=((exchange, messages, 1), mode, rate, child, cpu),
+            daemon=True,
+        )
         self.proc.start()
         self.info: dict[str, Any] = self.conn.recv()
         self.port = self.info["port"]
@@ -84,7 +88,12 @@ async def _connex_run(port: int, expected: int, record_times: bool) -> dict[str,
 
     base = f"127.0.0.1:{port}"
     runner = Runner(stale_after=30.0)
-    runner.add("binance", [SYMBOL], [Channel.BOOK], endpoints={"spot": {"ws": f"ws://{base}", "rest": f"http://{base}"}})
+    runner.add(
+        "binance",
+        [SYMBOL],
+        [Channel.BOOK],
+        endpoints={"spot": {"ws": f"ws://{base}", "rest": f"http://{base}"}},
+    )
     state = {"n": 0, "first": 0, "last": 0}
     seqs: list[int] = []
     times: list[int] = []
@@ -150,7 +159,8 @@ def _in_process(exchange: str, messages: int) -> dict[str, Any]:
     return {
         "msgs_per_s": round(len(texts) / dt),
         "us_per_msg": round(dt / len(texts) * 1e6, 3),
-        "book_matches_truth": sync.book.bids(500) == plan.truth_bids and sync.book.asks(500) == plan.truth_asks,
+        "book_matches_truth": sync.book.bids(500) == plan.truth_bids
+        and sync.book.asks(500) == plan.truth_asks,
         "delivered": delivered,
     }
 
@@ -233,13 +243,21 @@ def _connex_paced(exchange: str, rate: float, seconds: float) -> dict[str, Any]:
     }
 
 
-def run_bench(exchange: str = "binance", *, messages: int = 200_000, peers: bool = True, paced_seconds: float = 5.0) -> dict[str, Any]:
+def run_bench(
+    exchange: str = "binance",
+    *,
+    messages: int = 200_000,
+    peers: bool = True,
+    paced_seconds: float = 5.0,
+) -> dict[str, Any]:
     """Run the whole benchmark and return the figures as one JSON-able dict."""
     if exchange != "binance":
         try:
             from connex.sim import blast_plans  # noqa: F401
         except ImportError:
-            raise ConfigError(f"no benchmark plan for {exchange!r} yet; available: binance") from None
+            raise ConfigError(
+                f"no benchmark plan for {exchange!r} yet; available: binance"
+            ) from None
     result: dict[str, Any] = {"exchange": exchange, "symbol": SYMBOL, "cpus": os.cpu_count()}
     result["in_process"] = _in_process(exchange, min(messages, 100_000))
     result["blast"] = _connex_blast(exchange, messages)
@@ -267,7 +285,10 @@ def render(result: dict[str, Any], console: Console) -> None:
         t.add_row(f"paced {p['rate']:,}/s latency p50 / p99 µs", f"{p['p50_us']} / {p['p99_us']}")
     for name, peer in result.get("peers", {}).items():
         if "msgs_per_s" in peer:
-            t.add_row(f"peer {name} msgs/s (ratio Connex/peer)", f"{peer['msgs_per_s']:,} ({peer.get('ratio')})")
+            t.add_row(
+                f"peer {name} msgs/s (ratio Connex/peer)",
+                f"{peer['msgs_per_s']:,} ({peer.get('ratio')})",
+            )
         else:
             t.add_row(f"peer {name}", str(peer.get("skipped", peer)))
     console.print(t)

@@ -60,7 +60,9 @@ class StorageConfig(BaseModel):
 class ConnexSettings(BaseSettings):
     """Everything ``connex run`` / ``connex serve`` need."""
 
-    model_config = SettingsConfigDict(env_prefix="CONNEX_", env_nested_delimiter="__", extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="CONNEX_", env_nested_delimiter="__", extra="forbid"
+    )
 
     exchanges: dict[str, ExchangeConfig] = {}
     proxy: str | None = None
@@ -92,7 +94,9 @@ class ConnexSettings(BaseSettings):
 def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for k, v in top.items():
-        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        out[k] = (
+            _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        )
     return out
 
 

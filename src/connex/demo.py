@@ -55,7 +55,9 @@ def channels_for(exchange: str, symbols: list[str]) -> list[Channel]:
     cls = protocol_class(exchange)
     out = []
     for ch in DEMO_CHANNELS:
-        if any(ch in cls.channels.get(Subscription(ch, s).market_type, frozenset()) for s in symbols):
+        if any(
+            ch in cls.channels.get(Subscription(ch, s).market_type, frozenset()) for s in symbols
+        ):
             out.append(ch)
     return out
 

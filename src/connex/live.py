@@ -53,8 +53,24 @@ def _spread_bps(bid: Decimal, ask: Decimal) -> str:
 
 def render_table(runner: Runner, tally: Tally) -> Table:
     table = Table(title="Connex — verified books", expand=False)
-    for col in ("exchange", "symbol", "book", "seq", "bid", "ask", "bps", "updates", "trades", "last trade", "liqs", "gaps", "resyncs"):
-        table.add_column(col, justify="right" if col not in ("exchange", "symbol", "book") else "left")
+    for col in (
+        "exchange",
+        "symbol",
+        "book",
+        "seq",
+        "bid",
+        "ask",
+        "bps",
+        "updates",
+        "trades",
+        "last trade",
+        "liqs",
+        "gaps",
+        "resyncs",
+    ):
+        table.add_column(
+            col, justify="right" if col not in ("exchange", "symbol", "book") else "left"
+        )
     keys = sorted({*runner.books(), *tally.trades, *tally.liquidations})
     for key in keys:
         ex, sym = key
@@ -66,7 +82,9 @@ def render_table(runner: Runner, tally: Tally) -> Table:
         table.add_row(
             ex,
             sym,
-            "[green]live[/]" if sync is not None and sync.is_live else ("[red]sync[/]" if sync else "-"),
+            "[green]live[/]"
+            if sync is not None and sync.is_live
+            else ("[red]sync[/]" if sync else "-"),
             str(sync.book.sequence) if sync else "-",
             str(bid[0]) if bid else "-",
             str(ask[0]) if ask else "-",
@@ -79,7 +97,16 @@ def render_table(runner: Runner, tally: Tally) -> Table:
             str(sync.counters.resyncs) if sync else "-",
         )
     health = Table(title="Feeds", expand=False)
-    for col in ("exchange", "connected", "healthy", "msg/s", "age s", "reconnects", "errors", "books live"):
+    for col in (
+        "exchange",
+        "connected",
+        "healthy",
+        "msg/s",
+        "age s",
+        "reconnects",
+        "errors",
+        "books live",
+    ):
         health.add_column(col)
     for h in runner.health():
         health.add_row(
@@ -116,29 +143,60 @@ def summary(runner: Runner, tally: Tally, started: float) -> dict[str, Any]:
         "books": books,
         "trades": {f"{ex}:{sym}": n for (ex, sym), n in tally.trades.items()},
         "liquidations": {f"{ex}:{sym}": n for (ex, sym), n in tally.liquidations.items()},
-        "errors": [{"exchange": e.exchange, "kind": e.kind, "message": e.message} for e in tally.errors[:10]],
+        "errors": [
+            {"exchange": e.exchange, "kind": e.kind, "message": e.message}
+            for e in tally.errors[:10]
+        ],
         "health": [
-            {"exchange": h.exchange, "connected": h.connected, "healthy": h.healthy, "reconnects": h.reconnects,
-             "errors": h.errors, "books_live": h.books_live, "books_total": h.books_total}
+            {
+                "exchange": h.exchange,
+                "connected": h.connected,
+                "healthy": h.healthy,
+                "reconnects": h.reconnects,
+                "errors": h.errors,
+                "books_live": h.books_live,
+                "books_total": h.books_total,
+            }
             for h in runner.health()
         ],
         "feeds": runner.metrics(),
     }
 
 
-async def run_live(runner: Runner, duration: float | None, as_json: bool, console: Console | None = None) -> dict[str, Any]:
-    """Run ``runner`` showing the live table (unless ``as_json``); return the summary."""
+async def run_live(
+    runner: Runner,
+    duration: float | None,
+    as_json: bool,
+    console: Console | None = None,
+    *,
+    manage: bool = True,
+    header: str = "",
+) -> dict[str, Any]:
+    """Run ``runner`` showing the live table (unless ``as_json``); return the summary.
+
+    With ``manage=False`` the runner is already started (and stopped) by the caller.
+    """
     tally = Tally()
     runner.on_event(tally)
     started = time.monotonic()
     end = started + duration if duration else None
-    async with runner:
+
+    async def loop() -> None:
         if as_json:
             while end is None or time.monotonic() < end:
                 await asyncio.sleep(0.2)
-        else:
-            with Live(render_table(runner, tally), console=console or Console(), refresh_per_second=4) as live:
-                while end is None or time.monotonic() < end:
-                    await asyncio.sleep(0.25)
-                    live.update(render_table(runner, tally))
-        return summary(runner, tally, started)
+            return
+        con = console or Console()
+        if header:
+            con.print(header)
+        with Live(render_table(runner, tally), console=con, refresh_per_second=4) as live:
+            while end is None or time.monotonic() < end:
+                await asyncio.sleep(0.25)
+                live.update(render_table(runner, tally))
+
+    if manage:
+        async with runner:
+            await loop()
+            return summary(runner, tally, started)
+    await loop()
+    return summary(runner, tally, started)

@@ -19,13 +19,21 @@ SYMBOLS = ["BTC/USDT", "BTC/USDT:USDT"]
 async def env(request):
     rate = getattr(request, "param", 400)
     async with SimServer({"binance": SYMBOLS}, rate=rate, seed=11) as sim:
+        # leveraged positions with liquidation prices near the market: liquidations within seconds
+        sim.model("binance", "BTC/USDT:USDT").seed_open_interest()
         runner = Runner(stale_after=2.0, backoff_initial=0.05)
-        runner.add("binance", SYMBOLS, [Channel.BOOK, Channel.TRADES, Channel.LIQUIDATIONS, Channel.FUNDING],
-                   endpoints=sim.endpoints()["binance"])
+        runner.add(
+            "binance",
+            SYMBOLS,
+            [Channel.BOOK, Channel.TRADES, Channel.LIQUIDATIONS, Channel.FUNDING],
+            endpoints=sim.endpoints()["binance"],
+        )
         events: list[object] = []
         runner.on_event(events.append)
         async with runner:
-            assert await wait_for(lambda: all(runner.book("binance", s).is_live for s in SYMBOLS), 10)
+            assert await wait_for(
+                lambda: all(runner.book("binance", s).is_live for s in SYMBOLS), 10
+            )
             yield sim, runner, events
 
 
@@ -44,7 +52,9 @@ async def test_books_equal_truth_after_10000_deltas(env) -> None:
     await assert_book_matches_truth(runner, sim, "binance", "BTC/USDT:USDT", depth=200)
     assert perp.counters.deltas_applied >= 10_000
     for s in (spot, perp):
-        assert s.counters.gaps == 0 and s.counters.crossed == 0 and s.counters.checksum_failures == 0
+        assert (
+            s.counters.gaps == 0 and s.counters.crossed == 0 and s.counters.checksum_failures == 0
+        )
     trades = [e for e in events if isinstance(e, Trade) and e.symbol == "BTC/USDT"]
     ids = [int(t.trade_id) for t in trades]
     assert ids == sorted(ids) and len(set(ids)) == len(ids) and len(ids) > 100
@@ -53,7 +63,7 @@ async def test_books_equal_truth_after_10000_deltas(env) -> None:
 
 
 async def test_liquidations_and_funding_are_normalized(env) -> None:
-    sim, runner, events = env
+    _sim, _runner, events = env
     assert await wait_for(lambda: any(isinstance(e, Liquidation) for e in events), 20)
     liq = next(e for e in events if isinstance(e, Liquidation))
     assert liq.symbol == "BTC/USDT:USDT" and liq.side in (PositionSide.LONG, PositionSide.SHORT)
@@ -107,14 +117,16 @@ async def test_stall_is_detected_as_stale_and_recovered(env) -> None:
     sim, runner, events = env
     feed = runner.feed_for("binance", "BTC/USDT")
     sim.inject("binance", "spot", Fault.STALL, seconds=3.0)
-    assert await wait_for(lambda: any(isinstance(e, BookReset) and e.reason is ResetReason.STALE for e in events), 10)
+    assert await wait_for(
+        lambda: any(isinstance(e, BookReset) and e.reason is ResetReason.STALE for e in events), 10
+    )
     assert await wait_for(lambda: feed.core.counters.reconnects >= 1, 10)
     assert await wait_for(lambda: runner.book("binance", "BTC/USDT").is_live, 10)
     await assert_book_matches_truth(runner, sim, "binance", "BTC/USDT", depth=100)
 
 
 async def test_rest_429_is_honoured_and_snapshot_retried(env) -> None:
-    sim, runner, events = env
+    sim, runner, _events = env
     sync = runner.book("binance", "BTC/USDT")
     feed = runner.feed_for("binance", "BTC/USDT")
     errors = feed.core.counters.errors

@@ -7,7 +7,9 @@ import ast
 import re
 from pathlib import Path
 
-CLOCK = re.compile(r"\btime\.(time|time_ns|monotonic|monotonic_ns|perf_counter)\(|\bdatetime\.(now|utcnow)\(|\bdate\.today\(")
+CLOCK = re.compile(
+    r"\btime\.(time|time_ns|monotonic|monotonic_ns|perf_counter)\(|\bdatetime\.(now|utcnow)\(|\bdate\.today\("
+)
 SRC = Path(__file__).resolve().parents[2] / "src" / "connex"
 
 
@@ -61,7 +63,12 @@ def test_sans_io_layers_do_not_use_asyncio_or_the_clock() -> None:
             if "/proto/" in str(p) or p.name.endswith("_pb2.py"):
                 continue
             names = _imports(p)
-            hits = [n for n in names if n in ("asyncio", "time", "aiohttp", "httpx", "socket") or n.startswith(("asyncio.", "aiohttp.", "httpx."))]
+            hits = [
+                n
+                for n in names
+                if n in ("asyncio", "time", "aiohttp", "httpx", "socket")
+                or n.startswith(("asyncio.", "aiohttp.", "httpx."))
+            ]
             text = p.read_text()
             if CLOCK.search(text):
                 hits.append("reads the clock")
@@ -77,8 +84,12 @@ def test_clock_pattern_catches_clock_reads_only() -> None:
 
 def test_book_and_model_import_nothing_above_them() -> None:
     for p in _py_files("model"):
-        assert not [n for n in _imports(p) if n.startswith("connex.") and not n.startswith("connex.model")], p
+        assert not [
+            n for n in _imports(p) if n.startswith("connex.") and not n.startswith("connex.model")
+        ], p
     for p in _py_files("book"):
         assert not [
-            n for n in _imports(p) if n.startswith("connex.") and not n.startswith(("connex.model", "connex.book"))
+            n
+            for n in _imports(p)
+            if n.startswith("connex.") and not n.startswith(("connex.model", "connex.book"))
         ], p

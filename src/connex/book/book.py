@@ -80,10 +80,7 @@ class L2Book:
         memo = self._memo
         if len(memo) > _MEMO_LIMIT:
             memo.clear()
-        if "e" in price or "E" in price:
-            text = format(Decimal(price), "f")
-        else:
-            text = price
+        text = format(Decimal(price), "f") if "e" in price or "E" in price else price
         whole, _, frac = text.partition(".")
         frac = frac.rstrip("0")
         if len(frac) > self.scale:
@@ -113,12 +110,16 @@ class L2Book:
         self._ak.clear()
         self._px.clear()
 
-    def load(self, bids: tuple[Level, ...] | list[Level], asks: tuple[Level, ...] | list[Level]) -> None:
+    def load(
+        self, bids: tuple[Level, ...] | list[Level], asks: tuple[Level, ...] | list[Level]
+    ) -> None:
         """Replace the whole book with a snapshot."""
         self.clear()
         self.apply(bids, asks)
 
-    def apply(self, bids: tuple[Level, ...] | list[Level], asks: tuple[Level, ...] | list[Level]) -> None:
+    def apply(
+        self, bids: tuple[Level, ...] | list[Level], asks: tuple[Level, ...] | list[Level]
+    ) -> None:
         """Apply absolute level changes (size zero removes the level)."""
         memo = self._memo
         px = self._px
@@ -207,13 +208,17 @@ class L2Book:
     def bids(self, depth: int | None = None) -> list[Level]:
         """Best-first bid levels as exact strings (price as received, size as received)."""
         keys = self._bk
-        sel = keys[::-1] if depth is None else keys[: -depth - 1 if depth < len(keys) else None : -1]
+        sel = (
+            keys[::-1] if depth is None else keys[: -depth - 1 if depth < len(keys) else None : -1]
+        )
         d, px = self._bids, self._px
         return [(px[k], d[k]) for k in sel]
 
     def asks(self, depth: int | None = None) -> list[Level]:
         keys = self._ak
-        sel = keys[::-1] if depth is None else keys[: -depth - 1 if depth < len(keys) else None : -1]
+        sel = (
+            keys[::-1] if depth is None else keys[: -depth - 1 if depth < len(keys) else None : -1]
+        )
         d, px = self._asks, self._px
         return [(px[-k], d[-k]) for k in sel]
 

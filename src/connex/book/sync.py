@@ -393,7 +393,9 @@ class BookSync:
             self._reset_at = -1
         out.append(book.snapshot(self.exchange, self.symbol))
 
-    def reset(self, reason: ResetReason, ts_local: int, out: list[object], detail: str = "") -> None:
+    def reset(
+        self, reason: ResetReason, ts_local: int, out: list[object], detail: str = ""
+    ) -> None:
         """Invalidate the book for an out-of-band reason (reconnect, stale stream...)."""
         self._go(_Trigger.RESET)
         self._buffer.clear()
@@ -409,7 +411,9 @@ class BookSync:
         self._buffer.clear()
         self._emit_reset(reason, detail, ts_local, out)
 
-    def _emit_reset(self, reason: ResetReason, detail: str, ts_local: int, out: list[object]) -> None:
+    def _emit_reset(
+        self, reason: ResetReason, detail: str, ts_local: int, out: list[object]
+    ) -> None:
         self.book.clear()
         self._aligned = False
         if self._reset_at < 0:

@@ -22,9 +22,7 @@ EXCHANGES: tuple[str, ...] = ("binance", "okx", "bybit", "gateio", "mexc", "hype
 
 def _module(exchange: str):  # type: ignore[no-untyped-def]
     if exchange not in EXCHANGES:
-        raise ConfigError(
-            f"unknown exchange {exchange!r}; valid exchanges: {', '.join(EXCHANGES)}"
-        )
+        raise ConfigError(f"unknown exchange {exchange!r}; valid exchanges: {', '.join(EXCHANGES)}")
     try:
         return importlib.import_module(f"connex.exchanges.{exchange}")
     except ModuleNotFoundError as exc:  # pragma: no cover - only while a venue is missing

@@ -106,6 +106,9 @@ class PublicProtocol(ABC):
     def __init__(self, spec: ConnectionSpec, endpoints: MarketEndpoints) -> None:
         self.spec = spec
         self.endpoints = endpoints
+        #: Wall-clock time (ns) the driver last told us; protocols that must stamp
+        #: outgoing requests (Gate.io's ``time``) use it instead of reading a clock.
+        self.clock_ns = 0
 
     # -- planning -----------------------------------------------------------------
     @classmethod
@@ -170,5 +173,7 @@ class PublicProtocol(ABC):
 
     def resubscribe_frames(self, symbol: str) -> list[str]:
         """Frames that obtain a fresh in-stream snapshot (unsubscribe + subscribe)."""
-        subs = [s for s in self.spec.subscriptions if s.symbol == symbol and s.channel is Channel.BOOK]
+        subs = [
+            s for s in self.spec.subscriptions if s.symbol == symbol and s.channel is Channel.BOOK
+        ]
         return self.unsubscribe_frames(subs) + self.subscribe_frames(subs)

@@ -25,8 +25,8 @@ import msgspec
 __all__ = [
     "Balance",
     "BookDelta",
-    "ExchangeHealth",
     "BookSnapshot",
+    "ExchangeHealth",
     "Fill",
     "FundingRate",
     "Level",

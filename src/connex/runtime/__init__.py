@@ -7,4 +7,13 @@ from .feed import Feed
 from .metrics import FeedMetrics, LatencyWindow
 from .runner import Runner, coerce_endpoints
 
-__all__ = ["EventStream", "Feed", "FeedCore", "FeedCounters", "FeedMetrics", "LatencyWindow", "Runner", "coerce_endpoints"]
+__all__ = [
+    "EventStream",
+    "Feed",
+    "FeedCore",
+    "FeedCounters",
+    "FeedMetrics",
+    "LatencyWindow",
+    "Runner",
+    "coerce_endpoints",
+]

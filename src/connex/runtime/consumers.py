@@ -32,7 +32,9 @@ __all__ = ["EventStream"]
 class EventStream:
     """A bounded async stream of events. See the module docstring for the policies."""
 
-    def __init__(self, maxsize: int = 10_000, policy: str = "pause", types: tuple[type, ...] | None = None) -> None:
+    def __init__(
+        self, maxsize: int = 10_000, policy: str = "pause", types: tuple[type, ...] | None = None
+    ) -> None:
         if policy not in ("pause", "drop"):
             raise ValueError(f"backpressure policy must be 'pause' or 'drop', not {policy!r}")
         self.maxsize = maxsize
@@ -59,7 +61,13 @@ class EventStream:
                 old = q.popleft()
                 self.dropped += 1
                 if isinstance(old, (BookDelta, BookSnapshot)):
-                    q.append(BookReset(exchange=old.exchange, symbol=old.symbol, reason=ResetReason.SLOW_CONSUMER))
+                    q.append(
+                        BookReset(
+                            exchange=old.exchange,
+                            symbol=old.symbol,
+                            reason=ResetReason.SLOW_CONSUMER,
+                        )
+                    )
             else:
                 self._space.clear()
         q.append(ev)

@@ -126,7 +126,9 @@ class FeedCore:
         out: list[Any] = []
         for symbol, sync in self.books.items():
             if sync.snapshot_via is SnapshotVia.REST:
-                out.append(NeedSnapshot(exchange=self.exchange, symbol=symbol, via=SnapshotVia.REST))
+                out.append(
+                    NeedSnapshot(exchange=self.exchange, symbol=symbol, via=SnapshotVia.REST)
+                )
         self._track(out)
         return out
 
@@ -142,7 +144,9 @@ class FeedCore:
         except Exception as exc:  # a bad body must not kill the feed
             self.counters.snapshot_failures += 1
             out.append(
-                FeedError(exchange=self.exchange, kind="bad_snapshot", message=str(exc), ts_local=ts_local)
+                FeedError(
+                    exchange=self.exchange, kind="bad_snapshot", message=str(exc), ts_local=ts_local
+                )
             )
             out.append(NeedSnapshot(exchange=self.exchange, symbol=symbol, via=SnapshotVia.REST))
             self._track(out)

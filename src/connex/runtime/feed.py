@@ -80,6 +80,8 @@ class Feed:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if self._stopping:
+                    break
                 if not is_retryable(exc):
                     self._status(FeedState.STOPPED, f"fatal: {exc}")
                     log.error("%s: giving up: %s", self.name, exc)
@@ -102,7 +104,7 @@ class Feed:
         """Ask the feed to drop and re-open its connection."""
         self._force_reconnect.set()
         if self._ws is not None:
-            asyncio.ensure_future(self._ws.close())
+            self._spawn(self._ws.close())
 
     # -- one connection -------------------------------------------------------------
     async def _session(self) -> None:
@@ -119,6 +121,7 @@ class Feed:
                 await self._handle(self.core.reset_all(ResetReason.RECONNECT, now, "reconnected"))
             self.connected_once = True
             self._status(FeedState.CONNECTED, self.spec.url)
+            self.protocol.clock_ns = time.time_ns()
             for frame in self.protocol.subscribe_frames(self.spec.subscriptions):
                 await self._send(frame)
             await self._handle(self.core.start())
@@ -162,7 +165,11 @@ class Feed:
                         metrics.exchange_to_receive.add(now - ts_ex)
                     await handle(events)
                 if lifetime is not None and time.monotonic() - opened > lifetime:
-                    log.info("%s: reconnecting before the exchange's %gs lifetime cut", self.name, lifetime)
+                    log.info(
+                        "%s: reconnecting before the exchange's %gs lifetime cut",
+                        self.name,
+                        lifetime,
+                    )
                     return
         finally:
             watchdog.cancel()
@@ -190,7 +197,9 @@ class Feed:
         for ev in events:
             t = type(ev)
             if t is NeedSnapshot or t is SendFrame:
-                plain = [e for e in events if type(e) is not NeedSnapshot and type(e) is not SendFrame]
+                plain = [
+                    e for e in events if type(e) is not NeedSnapshot and type(e) is not SendFrame
+                ]
                 for cmd in events:
                     if type(cmd) is NeedSnapshot:
                         self._status(FeedState.RESYNCING, cmd.symbol)
@@ -213,7 +222,9 @@ class Feed:
                 body = await self.rest.fetch(req)
             except RateLimitedError as exc:
                 self.core.counters.errors += 1
-                log.warning("%s: snapshot %s rate-limited; waiting %gs", self.name, symbol, exc.retry_after)
+                log.warning(
+                    "%s: snapshot %s rate-limited; waiting %gs", self.name, symbol, exc.retry_after
+                )
                 await asyncio.sleep(exc.retry_after)
                 continue
             except Exception as exc:
@@ -224,7 +235,9 @@ class Feed:
             now = time.time_ns()
             if self.recorder is not None:
                 query = "&".join(f"{k}={v}" for k, v in req.params.items())
-                self.recorder.rest(self.name, f"{req.url}?{query}" if query else req.url, symbol, 200, body, now)
+                self.recorder.rest(
+                    self.name, f"{req.url}?{query}" if query else req.url, symbol, 200, body, now
+                )
             events = self.core.on_snapshot(symbol, body, now)
             if all(s.is_live for s in self.core.books.values()):
                 self._status(FeedState.CONNECTED, "books live")
@@ -236,6 +249,7 @@ class Feed:
         assert interval
         while True:
             await asyncio.sleep(interval)
+            self.protocol.clock_ns = time.time_ns()
             frame = self.protocol.ping_frame()
             if frame is not None:
                 await self._send(frame)
@@ -258,6 +272,12 @@ class Feed:
         if state is self.state and state is not FeedState.RESYNCING:
             return
         self.state = state
-        ev = FeedStatus(exchange=self.exchange, feed=self.name, state=state, detail=detail, ts_local=time.time_ns())
+        ev = FeedStatus(
+            exchange=self.exchange,
+            feed=self.name,
+            state=state,
+            detail=detail,
+            ts_local=time.time_ns(),
+        )
         with contextlib.suppress(Exception):
             self.deliver([ev], self)

@@ -46,7 +46,14 @@ class FeedMetrics:
     skew included). ``receive_to_consumer``: consumer hand-off time minus receive time.
     """
 
-    __slots__ = ("_rate_count", "_rate_t0", "exchange_to_receive", "messages", "msgs_per_s", "receive_to_consumer")
+    __slots__ = (
+        "_rate_count",
+        "_rate_t0",
+        "exchange_to_receive",
+        "messages",
+        "msgs_per_s",
+        "receive_to_consumer",
+    )
 
     def __init__(self) -> None:
         self.messages = 0

@@ -38,7 +38,9 @@ def coerce_endpoints(exchange: str, endpoints: EndpointsLike | None) -> dict[str
     markets not given fall back to production."""
     out = prod_endpoints(exchange)
     for market, ep in (endpoints or {}).items():
-        out[market] = ep if isinstance(ep, MarketEndpoints) else MarketEndpoints(ws=ep["ws"], rest=ep["rest"])
+        out[market] = (
+            ep if isinstance(ep, MarketEndpoints) else MarketEndpoints(ws=ep["ws"], rest=ep["rest"])
+        )
     return out
 
 
@@ -60,7 +62,9 @@ class Runner:
         self.stale_after = stale_after
         self.backoff_initial = backoff_initial
         self.feeds: list[Feed] = []
-        self._plans: list[tuple[str, list[Subscription], dict[str, MarketEndpoints], dict[str, Any]]] = []
+        self._plans: list[
+            tuple[str, list[Subscription], dict[str, MarketEndpoints], dict[str, Any]]
+        ] = []
         self._callbacks: list[Callable[[Any], Any]] = []
         self._streams: list[EventStream] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -94,14 +98,18 @@ class Runner:
                     subs.append(sub)
                     matched = True
             if not matched:
-                raise ConfigError(f"{exchange}: channel {ch.value!r} is offered for none of {list(symbols)}")
+                raise ConfigError(
+                    f"{exchange}: channel {ch.value!r} is offered for none of {list(symbols)}"
+                )
         self._plans.append((exchange, subs, coerce_endpoints(exchange, endpoints), options))
 
     def on_event(self, callback: Callable[[Any], Any]) -> None:
         """Call ``callback(event)`` inline for every event (keep it cheap)."""
         self._callbacks.append(callback)
 
-    def events(self, maxsize: int = 10_000, policy: str = "pause", types: tuple[type, ...] | None = None) -> EventStream:
+    def events(
+        self, maxsize: int = 10_000, policy: str = "pause", types: tuple[type, ...] | None = None
+    ) -> EventStream:
         """A new bounded stream of events (``async for ev in runner.events()``)."""
         stream = EventStream(maxsize, policy, types)
         self._streams.append(stream)

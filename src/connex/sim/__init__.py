@@ -10,4 +10,13 @@ from .market import FairValue, MarketModel, MarketStep
 from .server import SimServer
 from .venue import SimConnection, Venue
 
-__all__ = ["Fault", "FaultPlan", "FairValue", "MarketModel", "MarketStep", "SimConnection", "SimServer", "Venue"]
+__all__ = [
+    "FairValue",
+    "Fault",
+    "FaultPlan",
+    "MarketModel",
+    "MarketStep",
+    "SimConnection",
+    "SimServer",
+    "Venue",
+]

@@ -55,6 +55,7 @@ class BlastPlan:
     ack: Callable[[bytes], bytes | None] = lambda msg: None
     levels: list[int] = field(default_factory=list)
     payload_bytes: int = 0
+    last_sequence: int = 0
 
 
 class _Capture(SimConnection):
@@ -80,16 +81,25 @@ def make_plan(exchange: str, messages: int, seed: int = 1) -> BlastPlan:
         return make_plan_for(exchange, messages, seed)
     from .venues.binance import BinanceSpotVenue
 
-    fair = FairValue(600_000, seed, vol_ticks=2.0)
-    model = MarketModel("BTC/USDT", fair, seed=seed, price_decimals=2, size_decimals=5, depth=1000,
-                        levels_per_step=(10, 20))
+    fair = FairValue(6_000_000, seed, vol_ticks=2.0)
+    model = MarketModel(
+        "BTC/USDT",
+        fair,
+        seed=seed,
+        price_decimals=2,
+        size_decimals=5,
+        depth=1000,
+        levels_per_step=(10, 20),
+    )
     venue = BinanceSpotVenue({"BTC/USDT": model})
     snap_bids, snap_asks = model.top(1000)
-    snapshot = orjson.dumps({
-        "lastUpdateId": venue.update_id["BTC/USDT"],
-        "bids": [[model.price_str(p), model.size_str(q)] for p, q in snap_bids],
-        "asks": [[model.price_str(p), model.size_str(q)] for p, q in snap_asks],
-    })
+    snapshot = orjson.dumps(
+        {
+            "lastUpdateId": venue.update_id["BTC/USDT"],
+            "bids": [[model.price_str(p), model.size_str(q)] for p, q in snap_bids],
+            "asks": [[model.price_str(p), model.size_str(q)] for p, q in snap_asks],
+        }
+    )
     conn = _Capture({"btcusdt@depth@100ms"})
     out = conn.out
     venue.connections.add(conn)
@@ -130,6 +140,7 @@ def make_plan(exchange: str, messages: int, seed: int = 1) -> BlastPlan:
         ack=ack,
         levels=levels,
         payload_bytes=total,
+        last_sequence=venue.update_id["BTC/USDT"],
     )
 
 
@@ -138,17 +149,38 @@ def _binance_exchange_info() -> dict[str, object]:
         "timezone": "UTC",
         "serverTime": 1_700_000_000_000,
         "rateLimits": [],
-        "symbols": [{
-            "symbol": "BTCUSDT", "status": "TRADING", "baseAsset": "BTC", "baseAssetPrecision": 8,
-            "quoteAsset": "USDT", "quotePrecision": 8, "quoteAssetPrecision": 8,
-            "orderTypes": ["LIMIT", "MARKET"], "icebergAllowed": True, "ocoAllowed": True,
-            "isSpotTradingAllowed": True, "isMarginTradingAllowed": False, "permissions": ["SPOT"],
-            "permissionSets": [["SPOT"]],
-            "filters": [
-                {"filterType": "PRICE_FILTER", "minPrice": "0.01", "maxPrice": "1000000.00", "tickSize": "0.01"},
-                {"filterType": "LOT_SIZE", "minQty": "0.00001", "maxQty": "9000.00000", "stepSize": "0.00001"},
-            ],
-        }],
+        "symbols": [
+            {
+                "symbol": "BTCUSDT",
+                "status": "TRADING",
+                "baseAsset": "BTC",
+                "baseAssetPrecision": 8,
+                "quoteAsset": "USDT",
+                "quotePrecision": 8,
+                "quoteAssetPrecision": 8,
+                "orderTypes": ["LIMIT", "MARKET"],
+                "icebergAllowed": True,
+                "ocoAllowed": True,
+                "isSpotTradingAllowed": True,
+                "isMarginTradingAllowed": False,
+                "permissions": ["SPOT"],
+                "permissionSets": [["SPOT"]],
+                "filters": [
+                    {
+                        "filterType": "PRICE_FILTER",
+                        "minPrice": "0.01",
+                        "maxPrice": "1000000.00",
+                        "tickSize": "0.01",
+                    },
+                    {
+                        "filterType": "LOT_SIZE",
+                        "minQty": "0.00001",
+                        "maxQty": "9000.00000",
+                        "stepSize": "0.00001",
+                    },
+                ],
+            }
+        ],
     }
 
 
@@ -179,8 +211,12 @@ class BlastServer:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
-                method, path, _ = lines[0].split(" ", 2)
-                headers = {k.lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
+                _method, path, _ = lines[0].split(" ", 2)
+                headers = {
+                    k.lower(): v.strip()
+                    for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)
+                }
+                headers[":path"] = path
                 if headers.get("upgrade", "").lower() == "websocket":
                     await self._websocket(reader, writer, headers)
                     return
@@ -191,8 +227,9 @@ class BlastServer:
                     status = "200 OK"
                     self.rest_served.set()
                 writer.write(
-                    f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-                    f"Connection: keep-alive\r\n\r\n".encode() + body
+                    f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n".encode()
+                    + body
                 )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
@@ -213,7 +250,9 @@ class BlastServer:
             data[i] ^= mask[i % 4]
         return b0 & 0x0F, bytes(data)
 
-    async def _websocket(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, headers: dict[str, str]) -> None:
+    async def _websocket(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, headers: dict[str, str]
+    ) -> None:
         key = headers["sec-websocket-key"].encode()
         accept = base64.b64encode(hashlib.sha1(key + _GUID).digest()).decode()
         writer.write(
@@ -222,6 +261,8 @@ class BlastServer:
         )
         await writer.drain()
         sender: asyncio.Task[None] | None = None
+        if "streams=" in headers.get(":path", ""):  # subscribed through the URL
+            sender = asyncio.ensure_future(self._send_all(writer))
         try:
             while True:
                 op, data = await self._read_frame(reader)
@@ -245,10 +286,15 @@ class BlastServer:
     async def _send_all(self, writer: asyncio.StreamWriter) -> None:
         # Start once the client holds its snapshot, so the run measures the steady state
         # (the Binance sync rule would otherwise make it buffer the whole blast).
+        frames = self.plan.frames
+        # Some clients (cryptofeed) fetch their snapshot only after a first update.
+        writer.write(frames[0])
+        self.send_ns.append(time.time_ns())
+        await writer.drain()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.rest_served.wait(), 10)
         await asyncio.sleep(0.2)
-        frames = self.plan.frames
+        frames = frames[1:]
         if self.mode == "blast":
             chunk: list[bytes] = []
             size = 0
@@ -284,7 +330,9 @@ class BlastServer:
         self.done.set()
 
 
-def serve_forever(plan_args: tuple[str, int, int], mode: str, rate: float, conn: object, cpu: int | None) -> None:
+def serve_forever(
+    plan_args: tuple[str, int, int], mode: str, rate: float, conn: object, cpu: int | None
+) -> None:
     """Subprocess entry: build the plan, serve it, report send times through ``conn``."""
     if cpu is not None and hasattr(os, "sched_setaffinity"):
         with contextlib.suppress(OSError):
@@ -294,8 +342,17 @@ def serve_forever(plan_args: tuple[str, int, int], mode: str, rate: float, conn:
     async def main() -> None:
         server = BlastServer(plan, mode, rate)
         port = await server.start()
-        conn.send({"port": port, "truth_bids": plan.truth_bids, "truth_asks": plan.truth_asks,  # type: ignore[attr-defined]
-                   "levels": plan.levels, "payload_bytes": plan.payload_bytes, "frames": len(plan.frames)})
+        conn.send(
+            {
+                "port": port,
+                "truth_bids": plan.truth_bids,
+                "truth_asks": plan.truth_asks,  # type: ignore[attr-defined]
+                "levels": plan.levels,
+                "payload_bytes": plan.payload_bytes,
+                "frames": len(plan.frames),
+                "last_sequence": plan.last_sequence,
+            }
+        )
         await server.done.wait()
         await asyncio.sleep(0.5)
         conn.send({"send_ns": server.send_ns})  # type: ignore[attr-defined]

@@ -40,7 +40,9 @@ class FaultPlan:
         self._pending: list[PendingFault] = []
         self.injected: dict[str, int] = {}
 
-    def add(self, fault: Fault, symbol: str | None = None, *, count: int = 1, seconds: float = 0.0) -> None:
+    def add(
+        self, fault: Fault, symbol: str | None = None, *, count: int = 1, seconds: float = 0.0
+    ) -> None:
         self._pending.append(PendingFault(Fault(fault), symbol, count, seconds))
 
     def take(self, fault: Fault, symbol: str | None = None) -> PendingFault | None:

@@ -21,6 +21,7 @@ wall clock never enters the model (timestamps are passed in).
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -50,15 +51,40 @@ def format_units(units: int, decimals: int) -> str:
 
 
 class FairValue:
-    """A seeded random walk in ticks, shared by all venues listing one asset."""
+    """A seeded random walk in ticks, shared by all venues listing one asset.
 
-    def __init__(self, start_ticks: int, seed: int, vol_ticks: float = 2.0) -> None:
+    ``swing_ticks``/``swing_period_steps`` (off by default) add a deterministic sine
+    swing of that amplitude and period on top of the walk. The walk itself draws the
+    same random numbers with or without the swing. Note: the book follows the fair value
+    by only about one tick per step on the side away from the move, so a fast swing
+    widens the spread; see ``MarketModel(mark_source=...)``.
+    """
+
+    def __init__(
+        self,
+        start_ticks: int,
+        seed: int,
+        vol_ticks: float = 2.0,
+        *,
+        swing_ticks: float = 0.0,
+        swing_period_steps: int = 0,
+    ) -> None:
         self.ticks = start_ticks
         self._rng = random.Random(seed)
         self.vol = vol_ticks
+        self.swing_ticks = swing_ticks
+        self.swing_period_steps = swing_period_steps
+        self._walk = start_ticks
+        self._n = 0
 
     def step(self) -> int:
-        self.ticks = max(100, self.ticks + round(self._rng.gauss(0.0, self.vol)))
+        if not self.swing_ticks or self.swing_period_steps <= 0:
+            self.ticks = max(100, self.ticks + round(self._rng.gauss(0.0, self.vol)))
+            return self.ticks
+        self._n += 1
+        self._walk = max(100, self._walk + round(self._rng.gauss(0.0, self.vol)))
+        swing = round(self.swing_ticks * math.sin(2 * math.pi * self._n / self.swing_period_steps))
+        self.ticks = max(100, self._walk + swing)
         return self.ticks
 
 
@@ -123,6 +149,11 @@ class MarketModel:
         levels_per_step: tuple[int, int] = (10, 20),
         derivative: bool = False,
         venue_offset_ticks: int = 0,
+        position_rate: float = 0.3,
+        position_lots: tuple[int, int] = (1, 30),
+        mark_source: str = "mid",
+        initial_positions: int = 0,
+        initial_band: float = 0.002,
     ) -> None:
         self.symbol = symbol
         self.fair = fair
@@ -133,6 +164,14 @@ class MarketModel:
         self.levels_per_step = levels_per_step
         self.derivative = derivative
         self.offset = venue_offset_ticks
+        # Liquidation knobs (defaults = the original behaviour; see docs/heatmap.md):
+        self.position_rate = position_rate  # chance per step that a leveraged position opens
+        self.position_lots = position_lots  # its size range in lots
+        # "mid": mark = book mid; "fair": mark = fair value + venue offset, which keeps
+        # following the fair value when it moves faster than the book can
+        if mark_source not in ("mid", "fair"):
+            raise ValueError("mark_source must be 'mid' or 'fair'")
+        self.mark_source = mark_source
         self.seq = 0
         self.bids: dict[int, int] = {}
         self.asks: dict[int, int] = {}
@@ -144,6 +183,10 @@ class MarketModel:
         for i in range(1, depth + 1):
             self.bids[mid - i] = self._size()
             self.asks[mid + i] = self._size()
+        self.max_positions = 5000
+        self._oi_rng = random.Random(seed ^ 0x5EED5EED)
+        if initial_positions > 0:
+            self.seed_open_interest(initial_positions, initial_band)
 
     # -- helpers ------------------------------------------------------------------
     def _size(self) -> int:
@@ -172,7 +215,9 @@ class MarketModel:
             b, a = b[:depth], a[:depth]
         return b, a
 
-    def truth(self, depth: int | None = None) -> tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]:
+    def truth(
+        self, depth: int | None = None
+    ) -> tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]:
         """Ground truth as ``{Decimal price: Decimal size}`` for both sides."""
         b, a = self.top(depth)
         q = Decimal(1).scaleb(-self.price_decimals)
@@ -238,7 +283,16 @@ class MarketModel:
             self._positions(st)
         return st
 
-    def _take(self, book: dict[int, int], ch: dict[int, int], lo: int, hi: int, *, taker_buy: bool, st: MarketStep) -> None:
+    def _take(
+        self,
+        book: dict[int, int],
+        ch: dict[int, int],
+        lo: int,
+        hi: int,
+        *,
+        taker_buy: bool,
+        st: MarketStep,
+    ) -> None:
         for px in sorted(p for p in book if lo <= p <= hi):
             lots = book.pop(px)
             ch[px] = 0
@@ -267,22 +321,47 @@ class MarketModel:
         self.trade_id += 1
         st.trades.append(SimTrade(self.trade_id, px, self.rng.randint(1, 20), taker_buy, st.ts_ms))
 
+    def seed_open_interest(self, n: int = 2000, band: float = 0.002) -> None:
+        """Add open interest as if opened before now, so that liquidations happen within
+        a short run even when the price moves little (a 100x position otherwise needs a
+        0.6% move): ``n`` positions (tiers and sides as in ``_positions``) whose
+        liquidation prices lie uniformly within ``band`` (a fraction) of the current
+        fair price on their side (below it for longs, above for shorts); each entry
+        price is derived from its liquidation price. With the defaults and the
+        simulator's 3-tick walk, BTC at 60000.0 sees ~250 liquidations in 8,000 steps.
+        Uses its own seeded random stream, so the book evolves exactly as without it."""
+        rng = self._oi_rng
+        self.max_positions = max(self.max_positions, len(self.positions) + n + 5000)
+        mark = self.fair.ticks + self.offset
+        for _ in range(n):
+            lev = rng.choice(LEVERAGE_TIERS)
+            long = rng.random() < 0.5
+            dist = rng.uniform(0.0, band)
+            liq = int(mark * (1 - dist)) if long else int(mark * (1 + dist)) + 1
+            inv = Decimal(1) / lev
+            factor = (1 - inv + MAINTENANCE_MARGIN) if long else (1 + inv - MAINTENANCE_MARGIN)
+            entry = int(Decimal(liq) / factor)
+            self.position_id += 1
+            lots = rng.randint(*self.position_lots)
+            self.positions.append(SimPosition(self.position_id, long, entry, lots, lev, liq))
+
     def _positions(self, st: MarketStep) -> None:
         rng = self.rng
-        mark = self.mid_ticks()
+        mark = self.mid_ticks() if self.mark_source == "mid" else self.fair.ticks + self.offset
         st.mark_ticks = mark
         if self.seq % 50 == 0:
             self.funding_rate = Decimal(rng.randint(-30, 60)).scaleb(-6)
         st.funding_rate = self.funding_rate
         st.next_funding_ms = (st.ts_ms // 28_800_000 + 1) * 28_800_000
-        if rng.random() < 0.3:
+        if rng.random() < self.position_rate:
             lev = rng.choice(LEVERAGE_TIERS)
             long = rng.random() < 0.5
             inv = Decimal(1) / lev
             factor = (1 - inv + MAINTENANCE_MARGIN) if long else (1 + inv - MAINTENANCE_MARGIN)
             self.position_id += 1
+            lots = rng.randint(*self.position_lots)
             self.positions.append(
-                SimPosition(self.position_id, long, mark, rng.randint(1, 30), lev, int(Decimal(mark) * factor))
+                SimPosition(self.position_id, long, mark, lots, lev, int(Decimal(mark) * factor))
             )
         kept = []
         for pos in self.positions:
@@ -290,6 +369,6 @@ class MarketModel:
                 st.liquidations.append(SimLiquidation(pos, mark, st.ts_ms))
             else:
                 kept.append(pos)
-        if len(kept) > 5000:
-            kept = kept[-5000:]
+        if len(kept) > self.max_positions:
+            kept = kept[-self.max_positions :]
         self.positions = kept

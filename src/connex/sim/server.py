@@ -175,7 +175,7 @@ class SimServer:
         ts_ms = int(time.time() * 1000)
         for fair in self.fair.values():
             fair.step()
-        for (exchange, market), venue in self.venues.items():
+        for venue in self.venues.values():
             for sym, model in venue.models.items():
                 venue.on_step(sym, model.step(ts_ms))
         self.steps += 1
@@ -189,20 +189,41 @@ class SimServer:
 
     # -- introspection ------------------------------------------------------------
     def venue(self, exchange: str, symbol_or_market: str) -> Venue:
-        market = symbol_or_market if symbol_or_market in ("spot", "linear", "inverse") else _market_of(symbol_or_market)
+        market = (
+            symbol_or_market
+            if symbol_or_market in ("spot", "linear", "inverse")
+            else _market_of(symbol_or_market)
+        )
         return self.venues[(exchange, market)]
 
     def model(self, exchange: str, symbol: str) -> MarketModel:
         return self.models[(exchange, symbol)]
 
-    def truth(self, exchange: str, symbol: str, depth: int | None = None) -> tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]:
+    def truth(
+        self, exchange: str, symbol: str, depth: int | None = None
+    ) -> tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]:
         """Ground-truth book of ``symbol`` on ``exchange``."""
         return self.models[(exchange, symbol)].truth(depth)
 
-    def inject(self, exchange: str, symbol_or_market: str, fault: Fault | str, *, symbol: str | None = None, count: int = 1, seconds: float = 0.0) -> None:
+    def inject(
+        self,
+        exchange: str,
+        symbol_or_market: str,
+        fault: Fault | str,
+        *,
+        symbol: str | None = None,
+        count: int = 1,
+        seconds: float = 0.0,
+    ) -> None:
         """Queue a fault on the venue serving ``symbol_or_market``."""
-        sym = symbol if symbol is not None else (None if symbol_or_market in ("spot", "linear", "inverse") else symbol_or_market)
-        self.venue(exchange, symbol_or_market).faults.add(Fault(fault), sym, count=count, seconds=seconds)
+        sym = (
+            symbol
+            if symbol is not None
+            else (None if symbol_or_market in ("spot", "linear", "inverse") else symbol_or_market)
+        )
+        self.venue(exchange, symbol_or_market).faults.add(
+            Fault(fault), sym, count=count, seconds=seconds
+        )
 
     def base_url(self, exchange: str, market: str) -> str:
         return f"http://{self.host}:{self.ports[(exchange, market)]}"
@@ -229,19 +250,28 @@ class SimServer:
             sym = request.query.get("symbol", "")
             depth = int(request.query.get("depth", "20"))
             if (ex, sym) not in self.models:
-                return web.json_response({"error": f"unknown exchange/symbol {ex} {sym}"}, status=404)
+                return web.json_response(
+                    {"error": f"unknown exchange/symbol {ex} {sym}"}, status=404
+                )
             bids, asks = self.truth(ex, sym, depth)
-            return web.json_response({
-                "bids": [[str(p), str(q)] for p, q in sorted(bids.items(), reverse=True)],
-                "asks": [[str(p), str(q)] for p, q in sorted(asks.items())],
-                "steps": self.steps,
-            })
+            return web.json_response(
+                {
+                    "bids": [[str(p), str(q)] for p, q in sorted(bids.items(), reverse=True)],
+                    "asks": [[str(p), str(q)] for p, q in sorted(asks.items())],
+                    "steps": self.steps,
+                }
+            )
 
         async def faults(request: web.Request) -> web.Response:
             try:
                 body = await request.json()
-                self.inject(body["exchange"], body.get("symbol") or body["market"], body["fault"],
-                            count=int(body.get("count", 1)), seconds=float(body.get("seconds", 0)))
+                self.inject(
+                    body["exchange"],
+                    body.get("symbol") or body["market"],
+                    body["fault"],
+                    count=int(body.get("count", 1)),
+                    seconds=float(body.get("seconds", 0)),
+                )
             except (KeyError, ValueError, TypeError) as exc:
                 return web.json_response({"error": f"bad fault request: {exc!r}"}, status=400)
             return web.json_response({"ok": True})

@@ -31,7 +31,7 @@ log = logging.getLogger("connex.sim")
 class SimConnection:
     """One client websocket on a venue."""
 
-    __slots__ = ("_outbox", "_wake", "closed", "id", "meta", "subscriptions", "ws")
+    __slots__ = ("_closer", "_outbox", "_wake", "closed", "id", "meta", "subscriptions", "ws")
 
     _ids = 0
     #: Frames queued for a client that does not read; past this the client is dropped.
@@ -53,7 +53,7 @@ class SimConnection:
             return
         if len(self._outbox) >= self.MAX_OUTBOX:
             self.closed = True
-            asyncio.ensure_future(self.ws.close(message=b"slow consumer"))
+            self._closer = asyncio.ensure_future(self.ws.close(message=b"slow consumer"))
             return
         self._outbox.append(data)
         self._wake.set()
@@ -157,7 +157,13 @@ class Venue:
         for conn in self.subscribers(topic):
             self._send(conn, data)
 
-    def publish_book(self, topic: str, symbol: str, data: str | bytes | None, make: Callable[[], str | bytes] | None = None) -> None:
+    def publish_book(
+        self,
+        topic: str,
+        symbol: str,
+        data: str | bytes | None,
+        make: Callable[[], str | bytes] | None = None,
+    ) -> None:
         """Send a book message, applying DROP / DUPLICATE / REORDER / MALFORMED faults."""
         self._check_stall_and_disconnect()
         if self._stalled():
@@ -201,7 +207,7 @@ class Venue:
         for conn in list(self.connections):
             conn.close()
             with contextlib.suppress(Exception):
-                asyncio.ensure_future(conn.ws.close())
+                conn._closer = asyncio.ensure_future(conn.ws.close())
         self.connections.clear()
 
     # -- REST helpers -------------------------------------------------------------

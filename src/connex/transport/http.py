@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-
 from typing import Protocol
 
 import httpx
@@ -93,7 +92,9 @@ class RestClient:
         key = req.key or req.url
         await self.limiter.acquire(key, req.weight)
         try:
-            resp = await self._client.request(req.method, req.url, params=req.params, headers=req.headers)
+            resp = await self._client.request(
+                req.method, req.url, params=req.params, headers=req.headers
+            )
         except httpx.HTTPError as exc:
             raise TransportError(f"{req.method} {req.url}: {exc!r}") from exc
         if resp.status_code in (429, 418):

@@ -58,6 +58,14 @@ class WsSession:
                 timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
                 compress=0,
             )
+        except aiohttp.WSServerHandshakeError as exc:
+            await self._session.close()
+            err = TransportError(
+                f"cannot connect to {self.url}: handshake answered {exc.status} {exc.message}"
+            )
+            # a wrong path or a refused request will not fix itself by retrying
+            err.retryable = exc.status not in (400, 401, 403, 404)
+            raise err from exc
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             await self._session.close()
             raise TransportError(f"cannot connect to {self.url}: {exc}") from exc

@@ -42,7 +42,17 @@ def test_crossed_detection_and_depth_cap() -> None:
     assert b.is_crossed()
 
 
-@pytest.mark.parametrize(("s", "zero"), [("0", True), ("0.000", True), ("0E-8", True), ("0.001", False), ("10", False), ("1e-8", False)])
+@pytest.mark.parametrize(
+    ("s", "zero"),
+    [
+        ("0", True),
+        ("0.000", True),
+        ("0E-8", True),
+        ("0.001", False),
+        ("10", False),
+        ("1e-8", False),
+    ],
+)
 def test_is_zero(s: str, zero: bool) -> None:
     assert is_zero(s) is zero
 
@@ -54,7 +64,9 @@ levels = st.lists(st.tuples(prices, sizes), max_size=30)
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(levels, levels), min_size=1, max_size=20))
-def test_book_matches_a_reference_dict(updates: list[tuple[list[tuple[str, str]], list[tuple[str, str]]]]) -> None:
+def test_book_matches_a_reference_dict(
+    updates: list[tuple[list[tuple[str, str]], list[tuple[str, str]]]],
+) -> None:
     book = L2Book()
     ref_b: dict[Decimal, Decimal] = {}
     ref_a: dict[Decimal, Decimal] = {}

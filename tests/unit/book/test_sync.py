@@ -4,19 +4,44 @@ from connex.book import BookSync, ContiguousRule, PrevLinkRule, SyncState
 from connex.model import BookDelta, BookReset, BookSnapshot, NeedSnapshot, ResetReason
 
 
-def delta(first: int, last: int, prev: int = -1, bids=(), asks=(), ts: int = 0, checksum=None) -> BookDelta:
-    return BookDelta(exchange="x", symbol="A/B", bids=tuple(bids), asks=tuple(asks), sequence=last,
-                     first_seq=first, prev_seq=prev, ts_local=ts, checksum=checksum)
+def delta(
+    first: int, last: int, prev: int = -1, bids=(), asks=(), ts: int = 0, checksum=None
+) -> BookDelta:
+    return BookDelta(
+        exchange="x",
+        symbol="A/B",
+        bids=tuple(bids),
+        asks=tuple(asks),
+        sequence=last,
+        first_seq=first,
+        prev_seq=prev,
+        ts_local=ts,
+        checksum=checksum,
+    )
 
 
-def snap(seq: int, bids=(("10", "1"),), asks=(("11", "1"),), ts: int = 0, checksum=None) -> BookSnapshot:
-    return BookSnapshot(exchange="x", symbol="A/B", bids=tuple(bids), asks=tuple(asks), sequence=seq, ts_local=ts, checksum=checksum)
+def snap(
+    seq: int, bids=(("10", "1"),), asks=(("11", "1"),), ts: int = 0, checksum=None
+) -> BookSnapshot:
+    return BookSnapshot(
+        exchange="x",
+        symbol="A/B",
+        bids=tuple(bids),
+        asks=tuple(asks),
+        sequence=seq,
+        ts_local=ts,
+        checksum=checksum,
+    )
 
 
 def test_binance_spot_alignment_buffers_and_replays() -> None:
     s = BookSync("x", "A/B", ContiguousRule())
     out: list[object] = []
-    for d in (delta(95, 99, bids=[("9", "1")]), delta(100, 103, bids=[("10", "5")]), delta(104, 104, asks=[("12", "2")])):
+    for d in (
+        delta(95, 99, bids=[("9", "1")]),
+        delta(100, 103, bids=[("10", "5")]),
+        delta(104, 104, asks=[("12", "2")]),
+    ):
         s.on_delta(d, out)
     assert out == [] and s.state is SyncState.AWAIT_SNAPSHOT
     s.on_snapshot(snap(101), out)
@@ -108,5 +133,7 @@ def test_reset_for_reconnect() -> None:
     s.on_snapshot(snap(1), out)
     out.clear()
     s.reset(ResetReason.RECONNECT, 7, out, "reconnected")
-    assert out[0] == BookReset(exchange="x", symbol="A/B", reason=ResetReason.RECONNECT, detail="reconnected", ts_local=7)
+    assert out[0] == BookReset(
+        exchange="x", symbol="A/B", reason=ResetReason.RECONNECT, detail="reconnected", ts_local=7
+    )
     assert not s.is_live

@@ -55,7 +55,9 @@ def snapshot_weight(market: str, limit: int) -> int:
     return 2 if limit <= 50 else 5 if limit <= 100 else 10 if limit <= 500 else 20
 
 
-def depth_request(market: str, rest_base: str, venue_symbol: str, limit: int = SNAPSHOT_LIMIT) -> HttpRequest:
+def depth_request(
+    market: str, rest_base: str, venue_symbol: str, limit: int = SNAPSHOT_LIMIT
+) -> HttpRequest:
     """``GET /api/v3/depth`` (spot) or ``GET /fapi/v1/depth`` (USD-M)."""
     path = "/api/v3/depth" if market == "spot" else "/fapi/v1/depth"
     return HttpRequest(

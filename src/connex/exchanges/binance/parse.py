@@ -16,7 +16,15 @@ from connex.model import (
     Trade,
 )
 
-from .messages import AggTrade, BookTicker, DepthSnapshot, DepthUpdate, ForceOrder, MarkPriceUpdate, RawTrade
+from .messages import (
+    AggTrade,
+    BookTicker,
+    DepthSnapshot,
+    DepthUpdate,
+    ForceOrder,
+    MarkPriceUpdate,
+    RawTrade,
+)
 
 __all__ = [
     "parse_agg_trade",
@@ -122,7 +130,9 @@ def parse_force_order(m: ForceOrder, symbol: str, ts_local: int) -> Liquidation:
     )
 
 
-def parse_mark_price(m: MarkPriceUpdate, symbol: str, ts_local: int) -> tuple[MarkPrice, FundingRate]:
+def parse_mark_price(
+    m: MarkPriceUpdate, symbol: str, ts_local: int
+) -> tuple[MarkPrice, FundingRate]:
     mark = Decimal(m.p)
     ts = m.E * _MS
     return (

@@ -108,11 +108,11 @@ class PublicSession(PublicProtocol):
     max_lifetime: ClassVar[float | None] = 23.5 * 3600  # Binance cuts at 24 h
 
     def __init__(
-        self, spec: ConnectionSpec, endpoints: MarketEndpoints, symbols: SymbolMap | None = None
+        self, spec: ConnectionSpec, endpoints: MarketEndpoints, symbol_map: SymbolMap | None = None
     ) -> None:
         super().__init__(spec, endpoints)
         self.market = spec.market
-        self.symbols = symbols or SymbolMap()
+        self.symbols = symbol_map or SymbolMap()
         for sub in spec.subscriptions:
             self.symbols.add(self.market, to_venue(sub.symbol), sub.symbol)
         self._next_id = 1
@@ -152,9 +152,13 @@ class PublicSession(PublicProtocol):
         return specs
 
     @classmethod
-    def _spec(cls, market: str, route: str, part: int, url: str, subs: list[Subscription]) -> ConnectionSpec:
+    def _spec(
+        cls, market: str, route: str, part: int, url: str, subs: list[Subscription]
+    ) -> ConnectionSpec:
         name = f"binance-{market}{'-' + route if route else ''}-{part}"
-        return ConnectionSpec(exchange="binance", name=name, url=url, market=market, subscriptions=tuple(subs))
+        return ConnectionSpec(
+            exchange="binance", name=name, url=url, market=market, subscriptions=tuple(subs)
+        )
 
     # -- outgoing -----------------------------------------------------------------
     def _streams(self, subscriptions: Sequence[Subscription]) -> list[str]:
@@ -303,7 +307,9 @@ class PublicSession(PublicProtocol):
 
     def _error(self, kind: str, message: str, frame: str | bytes, ts_local: int) -> FeedError:
         text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
-        return FeedError(exchange="binance", kind=kind, message=message, snippet=text[:200], ts_local=ts_local)
+        return FeedError(
+            exchange="binance", kind=kind, message=message, snippet=text[:200], ts_local=ts_local
+        )
 
     # -- books --------------------------------------------------------------------
     def sequence_rule(self, symbol: str) -> SequenceRule:
@@ -316,4 +322,6 @@ class PublicSession(PublicProtocol):
         try:
             return parse.parse_depth_snapshot(_snapshot.decode(body), symbol, ts_local)
         except msgspec.DecodeError as exc:
-            raise MalformedFrameError(f"binance depth snapshot for {symbol}: {exc}", body[:200].decode("utf-8", "replace")) from exc
+            raise MalformedFrameError(
+                f"binance depth snapshot for {symbol}: {exc}", body[:200].decode("utf-8", "replace")
+            ) from exc

@@ -66,4 +66,6 @@ class SymbolMap:
                 unified = f"{base}/{quote}" if market == "spot" else f"{base}/{quote}:{quote}"
                 self._by_venue[(market, venue)] = unified
                 return unified
-        raise UnknownSymbolError(f"binance: cannot map {market} symbol {venue!r} to a unified symbol")
+        raise UnknownSymbolError(
+            f"binance: cannot map {market} symbol {venue!r} to a unified symbol"
+        )

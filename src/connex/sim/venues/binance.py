@@ -31,8 +31,14 @@ __all__ = ["BinanceFuturesVenue", "BinanceSpotVenue"]
 _KINDS_SPOT = {"depth", "aggTrade", "trade", "bookTicker"}
 _KINDS_UM = {"depth", "aggTrade", "trade", "bookTicker", "forceOrder", "markPrice"}
 #: USD-M stream kind -> path that serves it
-_UM_PATH = {"depth": "public", "bookTicker": "public", "trade": "public",
-            "aggTrade": "market", "markPrice": "market", "forceOrder": "market"}
+_UM_PATH = {
+    "depth": "public",
+    "bookTicker": "public",
+    "trade": "public",
+    "aggTrade": "market",
+    "markPrice": "market",
+    "forceOrder": "market",
+}
 
 
 def _venue_symbol(unified: str) -> str:
@@ -59,7 +65,7 @@ class _BinanceVenue(Venue):
         rest = "/fapi/v1" if self.futures else "/api/v3"
         app.router.add_get(f"{rest}/depth", self.rest_depth)
         app.router.add_get(f"{rest}/exchangeInfo", self.rest_exchange_info)
-        app.router.add_get(f"{rest}/ping", lambda r: web.json_response({}))
+        app.router.add_get(f"{rest}/ping", self.rest_ping)
         paths = ("public", "market", "") if self.futures else ("",)
         for p in paths:
             prefix = f"/{p}" if p else ""
@@ -81,7 +87,9 @@ class _BinanceVenue(Venue):
                 for s in initial:
                     self._subscribe(conn, s)
 
-            return await self.serve_ws(request, self._on_message, on_open=on_open, heartbeat=self.ping_interval)
+            return await self.serve_ws(
+                request, self._on_message, on_open=on_open, heartbeat=self.ping_interval
+            )
 
         return handler
 
@@ -106,24 +114,54 @@ class _BinanceVenue(Venue):
         try:
             msg = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
-            conn.push(orjson.dumps({"error": {"code": 3, "msg": f"Invalid JSON: {exc}"}, "id": None}).decode())
+            conn.push(
+                orjson.dumps(
+                    {"error": {"code": 3, "msg": f"Invalid JSON: {exc}"}, "id": None}
+                ).decode()
+            )
             return
         if not isinstance(msg, dict) or "method" not in msg:
-            conn.push('{"error":{"code":2,"msg":"Invalid request: missing field \'method\'"},"id":null}')
+            conn.push(
+                '{"error":{"code":2,"msg":"Invalid request: missing field \'method\'"},"id":null}'
+            )
             return
         rid = msg.get("id")
         if rid is not None and (not isinstance(rid, int) or isinstance(rid, bool) or rid < 0):
-            conn.push(orjson.dumps({"error": {"code": 2, "msg": "Invalid request: request ID must be an unsigned integer"}, "id": None}).decode())
+            conn.push(
+                orjson.dumps(
+                    {
+                        "error": {
+                            "code": 2,
+                            "msg": "Invalid request: request ID must be an unsigned integer",
+                        },
+                        "id": None,
+                    }
+                ).decode()
+            )
             return
         method = msg["method"]
         params = msg.get("params", [])
         if method in ("SUBSCRIBE", "UNSUBSCRIBE"):
             if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
-                conn.push(orjson.dumps({"error": {"code": 1, "msg": "Invalid value type: expected array of strings"}, "id": rid}).decode())
+                conn.push(
+                    orjson.dumps(
+                        {
+                            "error": {
+                                "code": 1,
+                                "msg": "Invalid value type: expected array of strings",
+                            },
+                            "id": rid,
+                        }
+                    ).decode()
+                )
                 return
             bad = [p for p in params if not self._valid_stream(p)]
             if bad:
-                conn.push(orjson.dumps({"error": {"code": 2, "msg": "Invalid request: invalid stream"}, "id": rid}).decode())
+                conn.push(
+                    orjson.dumps(
+                        {"error": {"code": 2, "msg": "Invalid request: invalid stream"}, "id": rid}
+                    ).decode()
+                )
                 return
             for p in params:
                 topic = self._topic(conn, p)
@@ -136,7 +174,14 @@ class _BinanceVenue(Venue):
             subs = sorted(s.removeprefix("misrouted:") for s in conn.subscriptions)
             conn.push(orjson.dumps({"result": subs, "id": rid}).decode())
         else:
-            conn.push(orjson.dumps({"error": {"code": 2, "msg": f"Invalid request: unknown method {method!r}"}, "id": rid}).decode())
+            conn.push(
+                orjson.dumps(
+                    {
+                        "error": {"code": 2, "msg": f"Invalid request: unknown method {method!r}"},
+                        "id": rid,
+                    }
+                ).decode()
+            )
 
     # -- REST -------------------------------------------------------------------------
     def _weight_headers(self, weight: int) -> dict[str, str]:
@@ -154,7 +199,9 @@ class _BinanceVenue(Venue):
         try:
             limit = int(request.query.get("limit", "100"))
         except ValueError:
-            return web.json_response({"code": -1100, "msg": "Illegal characters found in parameter 'limit'."}, status=400)
+            return web.json_response(
+                {"code": -1100, "msg": "Illegal characters found in parameter 'limit'."}, status=400
+            )
         model = self.models[sym]
         bids, asks = model.top(limit)
         body: dict[str, Any] = {
@@ -164,13 +211,25 @@ class _BinanceVenue(Venue):
         }
         if self.futures:
             body["E"] = body["T"] = model.seq
-        return web.Response(body=orjson.dumps(body), content_type="application/json", headers=self._weight_headers(20))
+        return web.Response(
+            body=orjson.dumps(body),
+            content_type="application/json",
+            headers=self._weight_headers(20),
+        )
+
+    async def rest_ping(self, request: web.Request) -> web.Response:
+        return web.json_response({})
 
     async def rest_exchange_info(self, request: web.Request) -> web.Response:
         symbols = []
         for venue, sym in self.by_venue.items():
             base, quote = sym.split(":")[0].split("/")
-            entry: dict[str, Any] = {"symbol": venue, "status": "TRADING", "baseAsset": base, "quoteAsset": quote}
+            entry: dict[str, Any] = {
+                "symbol": venue,
+                "status": "TRADING",
+                "baseAsset": base,
+                "quoteAsset": quote,
+            }
             if self.futures:
                 entry.update(contractType="PERPETUAL", marginAsset=quote)
             symbols.append(entry)
@@ -188,7 +247,12 @@ class _BinanceVenue(Venue):
         raw = payload.decode()
         if book_symbol is not None:
             # the fault filter works per topic; raw and combined clients get the same fault
-            self.publish_book(stream, book_symbol, None, make=lambda: combined if subs[0].meta.get("combined") else raw)
+            self.publish_book(
+                stream,
+                book_symbol,
+                None,
+                make=lambda: combined if subs[0].meta.get("combined") else raw,
+            )
         else:
             for conn in subs:
                 if not self._stalled():
@@ -218,34 +282,72 @@ class _BinanceVenue(Venue):
             for stream in (f"{venue}@depth@100ms", f"{venue}@depth"):
                 self._send_stream(stream, payload, book_symbol=symbol)
         for t in step.trades:
-            agg = {"e": "aggTrade", "E": step.ts_ms, "s": venue.upper(), "a": t.trade_id, "p": p(t.price),
-                   "q": s(t.size), "f": t.trade_id, "l": t.trade_id, "T": t.ts_ms, "m": not t.taker_buy}
+            agg = {
+                "e": "aggTrade",
+                "E": step.ts_ms,
+                "s": venue.upper(),
+                "a": t.trade_id,
+                "p": p(t.price),
+                "q": s(t.size),
+                "f": t.trade_id,
+                "l": t.trade_id,
+                "T": t.ts_ms,
+                "m": not t.taker_buy,
+            }
             if not self.futures:
                 agg["M"] = True
             self._send_stream(f"{venue}@aggTrade", orjson.dumps(agg))
-            raw = {"e": "trade", "E": step.ts_ms, "s": venue.upper(), "t": t.trade_id, "p": p(t.price),
-                   "q": s(t.size), "T": t.ts_ms, "m": not t.taker_buy, "M": True}
+            raw = {
+                "e": "trade",
+                "E": step.ts_ms,
+                "s": venue.upper(),
+                "t": t.trade_id,
+                "p": p(t.price),
+                "q": s(t.size),
+                "T": t.ts_ms,
+                "m": not t.taker_buy,
+                "M": True,
+            }
             self._send_stream(f"{venue}@trade", orjson.dumps(raw))
         if self.subscribers(f"{venue}@bookTicker"):
             bb, ba = model.best_bid(), model.best_ask()
-            tick = {"u": self.update_id[symbol], "s": venue.upper(), "b": p(bb), "B": s(model.bids[bb]),
-                    "a": p(ba), "A": s(model.asks[ba])}
+            tick = {
+                "u": self.update_id[symbol],
+                "s": venue.upper(),
+                "b": p(bb),
+                "B": s(model.bids[bb]),
+                "a": p(ba),
+                "A": s(model.asks[ba]),
+            }
             if self.futures:
                 tick = {"e": "bookTicker", **tick, "E": step.ts_ms, "T": step.ts_ms}
             self._send_stream(f"{venue}@bookTicker", orjson.dumps(tick))
         if self.futures:
             self._futures_streams(symbol, venue, step, model)
 
-    def _futures_streams(self, symbol: str, venue: str, step: MarketStep, model: MarketModel) -> None:
+    def _futures_streams(
+        self, symbol: str, venue: str, step: MarketStep, model: MarketModel
+    ) -> None:
         p, s = model.price_str, model.size_str
         if step.liquidations:
             liq = step.liquidations[-1]  # Binance pushes only the latest per second
             qty = s(liq.position.size)
             self._pending_force[symbol] = {
-                "e": "forceOrder", "E": step.ts_ms,
-                "o": {"s": venue.upper(), "S": "SELL" if liq.long else "BUY", "o": "LIMIT", "f": "IOC",
-                      "q": qty, "p": p(liq.price), "ap": p(liq.price), "X": "FILLED", "l": qty, "z": qty,
-                      "T": liq.ts_ms},
+                "e": "forceOrder",
+                "E": step.ts_ms,
+                "o": {
+                    "s": venue.upper(),
+                    "S": "SELL" if liq.long else "BUY",
+                    "o": "LIMIT",
+                    "f": "IOC",
+                    "q": qty,
+                    "p": p(liq.price),
+                    "ap": p(liq.price),
+                    "X": "FILLED",
+                    "l": qty,
+                    "z": qty,
+                    "T": liq.ts_ms,
+                },
             }
         pending = self._pending_force.get(symbol)
         if pending is not None and step.ts_ms - self._last_force[symbol] >= 1000:
@@ -256,9 +358,16 @@ class _BinanceVenue(Venue):
         if step.mark_ticks is not None and step.ts_ms - self._last_mark[symbol] >= 1000:
             self._last_mark[symbol] = step.ts_ms
             rate = step.funding_rate if step.funding_rate is not None else Decimal(0)
-            mark = {"e": "markPriceUpdate", "E": step.ts_ms, "s": venue.upper(), "p": p(step.mark_ticks),
-                    "i": p(step.mark_ticks), "P": p(step.mark_ticks), "r": f"{rate:.8f}",
-                    "T": step.next_funding_ms}
+            mark = {
+                "e": "markPriceUpdate",
+                "E": step.ts_ms,
+                "s": venue.upper(),
+                "p": p(step.mark_ticks),
+                "i": p(step.mark_ticks),
+                "P": p(step.mark_ticks),
+                "r": f"{rate:.8f}",
+                "T": step.next_funding_ms,
+            }
             payload = orjson.dumps(mark)
             for stream in (f"{venue}@markPrice@1s", f"{venue}@markPrice"):
                 self._send_stream(stream, payload)

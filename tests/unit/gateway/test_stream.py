@@ -1,0 +1,265 @@
+"""The fan-out hub without sockets: clients are send functions; the client's own
+``StreamState`` checks sequences and rebuilds books from what was sent."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from decimal import Decimal
+
+import orjson
+import pytest
+
+from connex.client.state import StreamState
+from connex.gateway.keys import AuthFailure, Principal
+from connex.gateway.stream import CLOSE_SLOW_CONSUMER, Hub, SubscribeError
+from connex.model import BookDelta, BookReset, BookSnapshot, ResetReason, Side, Trade
+
+EX, SYM = "binance", "BTC/USDT"
+
+
+def _levels(rng: random.Random, lo: int, hi: int, n: int) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (f"{p / 10:.1f}", f"{rng.randint(1, 9) / 100:.2f}") for p in rng.sample(range(lo, hi), n)
+    )
+
+
+def _snapshot(rng: random.Random, seq: int = 100) -> BookSnapshot:
+    return BookSnapshot(
+        exchange=EX,
+        symbol=SYM,
+        bids=_levels(rng, 9000, 9990, 60),
+        asks=_levels(rng, 10010, 11000, 60),
+        sequence=seq,
+    )
+
+
+def _delta(rng: random.Random, seq: int) -> BookDelta:
+    def side(lo: int, hi: int) -> tuple[tuple[str, str], ...]:
+        out = []
+        for p in rng.sample(range(lo, hi), 8):
+            q = "0" if rng.random() < 0.35 else f"{rng.randint(1, 9) / 100:.2f}"
+            out.append((f"{p / 10:.1f}", q))
+        return tuple(out)
+
+    return BookDelta(
+        exchange=EX,
+        symbol=SYM,
+        bids=side(9940, 9990),
+        asks=side(10010, 10060),
+        sequence=seq,
+        first_seq=seq,
+        prev_seq=seq - 1,
+    )
+
+
+class FakeSocket:
+    """Records what the hub writes; ``gate`` blocks writes to mimic a stalled client."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.closed: tuple[int, str] | None = None
+
+    async def send(self, text: str) -> None:
+        await self.gate.wait()
+        self.sent.append(text)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed = (code, reason)
+
+
+def _hub(max_queue: int = 1000) -> Hub:
+    return Hub(lambda ch, ex, sym: ex == EX and sym == SYM, max_queue=max_queue, heartbeat_s=60)
+
+
+async def _settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+def _replay(sock: FakeSocket, state: StreamState) -> list[object]:
+    events: list[object] = []
+    for text in sock.sent:
+        evs, cmds = state.on_message(text)
+        assert not cmds, f"gap seen: {cmds}"
+        events.extend(evs)
+    sock.sent.clear()
+    return events
+
+
+async def test_depth_limited_stream_rebuilds_exact_top_n_and_full_stream_forwards_deltas() -> None:
+    rng = random.Random(5)
+    hub = _hub()
+    hub.publish(_snapshot(rng))
+    top_sock, full_sock = FakeSocket(), FakeSocket()
+    top = hub.connect(Principal("t"), top_sock.send, top_sock.close)
+    full = hub.connect(Principal("f"), full_sock.send, full_sock.close)
+    hub.subscribe(top, "orderbook", EX, "BTC-USDT", depth=7)  # rounded up to 10
+    hub.subscribe(full, "orderbook", EX, SYM)
+    top_state, full_state = StreamState(), StreamState()
+    top_state.add("orderbook", EX, SYM, 10)
+    full_state.add("orderbook", EX, SYM)
+    sent_deltas = []
+    for seq in range(101, 301):
+        d = _delta(rng, seq)
+        sent_deltas.append(d)
+        hub.publish(d)
+        if seq % 25 == 0:
+            await _settle()
+            _replay(top_sock, top_state)
+            mirror = hub.mirrors[(EX, SYM)].book
+            tb = top_state.book(EX, SYM)
+            assert tb.bids() == mirror.bids(10) and tb.asks() == mirror.asks(10)
+            assert len(tb.bids()) == 10 and tb.sequence == seq
+    await _settle()
+    events = _replay(full_sock, full_state)
+    assert isinstance(events[0], BookSnapshot)
+    assert events[1:] == sent_deltas  # the very same model deltas, in order
+    fb = full_state.book(EX, SYM)
+    mirror = hub.mirrors[(EX, SYM)].book
+    assert fb.bids() == mirror.bids() and fb.asks() == mirror.asks()
+    # each stream message was encoded once: sequences are per stream
+    assert top_state.gaps == 0 and full_state.gaps == 0
+
+
+async def test_every_subscriber_gets_the_same_shared_payload() -> None:
+    rng = random.Random(1)
+    hub = _hub()
+    hub.publish(_snapshot(rng))
+    socks = [FakeSocket() for _ in range(5)]
+    for s in socks:
+        c = hub.connect(Principal("x"), s.send, s.close)
+        hub.subscribe(c, "orderbook", EX, SYM, depth=20)
+    await _settle()
+    for s in socks:
+        s.sent.clear()
+    hub.publish(_delta(rng, 101))
+    await _settle()
+    payloads = [s.sent[0] for s in socks]
+    assert all(p is payloads[0] for p in payloads)  # one encode, one shared str
+    assert orjson.loads(payloads[0])["seq"] == 1
+
+
+async def test_slow_client_is_resynced_without_touching_others() -> None:
+    rng = random.Random(9)
+    hub = _hub(max_queue=50)
+    hub.publish(_snapshot(rng))
+    slow_sock, fast_sock = FakeSocket(), FakeSocket()
+    slow = hub.connect(Principal("slow"), slow_sock.send, slow_sock.close)
+    fast = hub.connect(Principal("fast"), fast_sock.send, fast_sock.close)
+    hub.subscribe(slow, "orderbook", EX, SYM, depth=20)
+    hub.subscribe(fast, "orderbook", EX, SYM, depth=20)
+    slow_state, fast_state = StreamState(), StreamState()
+    slow_state.add("orderbook", EX, SYM, 20)
+    fast_state.add("orderbook", EX, SYM, 20)
+    await _settle()
+    _replay(slow_sock, slow_state)
+    slow_sock.gate.clear()  # the slow client stops reading
+    for seq in range(101, 401):
+        hub.publish(_delta(rng, seq))
+        if seq % 10 == 0:
+            await _settle()
+            _replay(fast_sock, fast_state)
+    assert slow.resyncs >= 1 and hub.stats.resyncs >= 1
+    assert len(slow.queue) < 50 and not slow.closed
+    assert fast.resyncs == 0
+    slow_sock.gate.set()  # it reads again: a fresh snapshot, then the live stream
+    hub.publish(_delta(rng, 401))
+    await _settle()
+    events = _replay(slow_sock, slow_state)
+    assert any(isinstance(e, BookSnapshot) for e in events)
+    mirror = hub.mirrors[(EX, SYM)].book
+    for state in (slow_state, fast_state):
+        await _settle()
+        assert state.gaps == 0
+    _replay(fast_sock, fast_state)
+    assert slow_state.book(EX, SYM).bids() == mirror.bids(20)
+    assert fast_state.book(EX, SYM).asks() == mirror.asks(20)
+
+
+async def test_slow_trade_subscriber_is_disconnected_with_a_reason() -> None:
+    hub = _hub(max_queue=20)
+    sock = FakeSocket()
+    sock.gate.clear()
+    client = hub.connect(Principal("t"), sock.send, sock.close)
+    hub.subscribe(client, "trades", EX, SYM)
+    for i in range(40):
+        hub.publish(
+            Trade(
+                exchange=EX,
+                symbol=SYM,
+                price=Decimal("100.5"),
+                size=Decimal("1"),
+                side=Side.SELL,
+                trade_id=str(i),
+            )
+        )
+    assert client.closed and hub.stats.kicked == 1
+    sock.gate.set()
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+        if sock.closed:
+            break
+    assert sock.closed == (CLOSE_SLOW_CONSUMER, client.close_reason)
+    last = orjson.loads(sock.sent[-1])
+    assert last["type"] == "error" and last["code"] == "slow_consumer"
+    assert "20 queued messages" in last["reason"]
+
+
+async def test_reset_then_snapshot_and_unsubscribe_purges_queue() -> None:
+    rng = random.Random(3)
+    hub = _hub()
+    sock = FakeSocket()
+    client = hub.connect(Principal("c"), sock.send, sock.close)
+    hub.subscribe(client, "orderbook", EX, SYM)  # not live yet: nothing but the ack
+    await _settle()
+    assert [orjson.loads(s)["type"] for s in sock.sent] == ["ack"]
+    hub.publish(_snapshot(rng, 500))
+    hub.publish(_delta(rng, 501))
+    hub.publish(BookReset(exchange=EX, symbol=SYM, reason=ResetReason.CHECKSUM, detail="bad"))
+    hub.publish(_delta(rng, 502))  # ignored: the mirror is not live
+    await _settle()
+    msgs = [orjson.loads(s) for s in sock.sent[1:]]
+    assert [(m["type"], m["seq"]) for m in msgs] == [("snapshot", 1), ("delta", 2), ("reset", 3)]
+    assert msgs[2]["data"]["reason"] == "checksum"
+    sock.gate.clear()
+    hub.publish(_snapshot(rng, 600))
+    hub.publish(_delta(rng, 601))
+    hub.unsubscribe(client, "orderbook", EX, "BTC-USDT", req_id=9)
+    sock.gate.set()
+    await _settle()
+    # the pending snapshot/delta of that subscription were purged; only the ack remains
+    tail = [orjson.loads(s) for s in sock.sent[4:]]
+    assert tail == [
+        {"type": "ack", "id": 9, "op": "unsubscribe", "sub": "orderbook:binance:BTC/USDT"}
+    ]
+    assert hub.mirrors[(EX, SYM)].streams == {}
+
+
+async def test_a_bad_event_does_not_break_publishing() -> None:
+    rng = random.Random(2)
+    hub = _hub()
+    hub.publish(_snapshot(rng))
+    bad = BookDelta(exchange=EX, symbol=SYM, bids=(("-1", "2"),), asks=(), sequence=101)
+    hub.publish(bad)  # the book refuses a negative price: counted, not raised
+    assert hub.stats.publish_errors == 1
+    hub.publish(_delta(rng, 102))
+    assert hub.stats.publish_errors == 1
+
+
+async def test_subscription_limits_and_validation() -> None:
+    hub = _hub()
+    sock = FakeSocket()
+    client = hub.connect(Principal("one", max_subscriptions=1), sock.send, sock.close)
+    assert hub.subscribe(client, "trades", EX, "btc-usdt") == "trades:binance:BTC/USDT"
+    assert hub.subscribe(client, "trades", EX, SYM) == "trades:binance:BTC/USDT"  # same one again
+    with pytest.raises(SubscribeError) as e:
+        hub.subscribe(client, "orderbook", EX, SYM)
+    assert e.value.code == "too_many_subscriptions" and "key 'one' may hold 1" in e.value.message
+    with pytest.raises(SubscribeError, match="not served here"):
+        hub.subscribe(client, "trades", "okx", SYM)
+    with pytest.raises(AuthFailure, match="may not read exchange 'binance'"):
+        other = hub.connect(Principal("okx", exchanges=("okx",)), sock.send, sock.close)
+        hub.subscribe(other, "trades", EX, SYM)
