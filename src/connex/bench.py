@@ -32,7 +32,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from connex.model import BookDelta
+from connex.model import BookDelta, BookSnapshot
 from connex.model.errors import ConfigError
 
 __all__ = ["render", "run_bench"]
@@ -101,7 +101,8 @@ async def _connex_run(port: int, expected: int, record_times: bool) -> dict[str,
     time_ns = time.time_ns
 
     def consumer(ev: Any) -> None:
-        if type(ev) is BookDelta:
+        # the first update is folded into the snapshot the book goes live with
+        if type(ev) is BookDelta or type(ev) is BookSnapshot:
             now = time_ns()
             if not state["n"]:
                 state["first"] = now
