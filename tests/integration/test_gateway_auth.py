@@ -45,15 +45,21 @@ async def _ws(
 
 
 async def _recv(ws: aiohttp.ClientWebSocketResponse, want: str, timeout: float = 5.0) -> dict:
-    """Next message of type ``want`` (skipping market data and heartbeats)."""
+    """Next message of type ``want`` (skipping market data and heartbeats; a frame holds
+    one message object or a JSON array of them)."""
+    pending: list[dict] = getattr(ws, "_test_pending", [])
+    ws._test_pending = pending  # type: ignore[attr-defined]
     async with asyncio.timeout(timeout):
         while True:
+            while pending:
+                body = pending.pop(0)
+                if body["type"] == want:
+                    return body
             msg = await ws.receive()
             if msg.type is not aiohttp.WSMsgType.TEXT:
                 return {"type": "closed", "code": ws.close_code}
             body = orjson.loads(msg.data)
-            if body["type"] == want:
-                return body
+            pending.extend(body if isinstance(body, list) else [body])
 
 
 async def test_rest_and_websocket_auth(caplog: pytest.LogCaptureFixture) -> None:

@@ -69,7 +69,7 @@ def test_sigkill_loses_at_most_the_unflushed_batch(tmp_path: Path) -> None:
     assert reported == sorted(reported)  # stored only grows
 
     with Store(db) as store:  # reopening replays the WAL; no error
-        assert store.schema_version() == 2
+        assert store.schema_version() == 3
         rows = (
             store.cursor()
             .execute("SELECT liquidation_id, price FROM liquidations ORDER BY ts_ns")

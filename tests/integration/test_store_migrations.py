@@ -52,7 +52,7 @@ def test_v1_database_migrates_without_losing_rows(tmp_path: Path) -> None:
     assert db_migrate(db) == 0  # what `connex db migrate` runs
 
     with Store(db) as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == 3
         cur = store.cursor()
         after = cur.execute(SELECT_OLD).fetchall()
         assert after == before  # nothing lost or changed

@@ -28,7 +28,15 @@ from decimal import Decimal
 
 from connex.model import BookSnapshot, Level
 
-__all__ = ["L2Book", "is_zero", "normalize_decimal"]
+__all__ = ["COMPILED", "L2Book", "is_zero", "normalize_decimal"]
+
+try:  # the compiled kernel (built from _fastbook.pyx at install time); Python otherwise
+    from ._fastbook import apply_side as _apply_side
+except ImportError:  # pragma: no cover - depends on the build
+    _apply_side = None
+
+#: True when ``L2Book.apply`` runs the compiled kernel.
+COMPILED = _apply_side is not None
 
 _MEMO_LIMIT = 200_000
 
@@ -85,7 +93,6 @@ class L2Book:
         frac = frac.rstrip("0")
         if len(frac) > self.scale:
             self._rescale(len(frac))
-            memo = self._memo
         key = int(whole + frac.ljust(self.scale, "0"))
         if key < 0:
             raise ValueError(f"negative price {price!r}")
@@ -93,14 +100,17 @@ class L2Book:
         return key
 
     def _rescale(self, new_scale: int) -> None:
+        """Multiply every key by ``10**(new_scale - scale)``, in place (the containers
+        stay the same objects, so a caller holding them keeps valid references)."""
         factor = 10 ** (new_scale - self.scale)
         self.scale = new_scale
-        self._bids = {k * factor: v for k, v in self._bids.items()}
-        self._asks = {k * factor: v for k, v in self._asks.items()}
-        self._bk = [k * factor for k in self._bk]
-        self._ak = [k * factor for k in self._ak]
-        self._px = {k * factor: v for k, v in self._px.items()}
-        self._memo = {}
+        for d in (self._bids, self._asks, self._px):
+            items = list(d.items())
+            d.clear()
+            d.update((k * factor, v) for k, v in items)
+        self._bk[:] = [k * factor for k in self._bk]
+        self._ak[:] = [k * factor for k in self._ak]
+        self._memo.clear()
 
     # -- mutation -----------------------------------------------------------------
     def clear(self) -> None:
@@ -121,6 +131,21 @@ class L2Book:
         self, bids: tuple[Level, ...] | list[Level], asks: tuple[Level, ...] | list[Level]
     ) -> None:
         """Apply absolute level changes (size zero removes the level)."""
+        if _apply_side is not None:
+            if bids:
+                _apply_side(self._bids, self._bk, self._px, self._memo, bids, False, self._key)
+            if asks:
+                _apply_side(self._asks, self._ak, self._px, self._memo, asks, True, self._key)
+        else:
+            self._apply_py(bids, asks)
+        cap = self.depth_cap
+        if cap is not None:
+            self._trim(cap)
+
+    def _apply_py(
+        self, bids: tuple[Level, ...] | list[Level], asks: tuple[Level, ...] | list[Level]
+    ) -> None:
+        """The pure-Python kernel (same semantics as ``_fastbook.apply_side``)."""
         memo = self._memo
         px = self._px
         if bids:
@@ -130,10 +155,6 @@ class L2Book:
                 k = memo.get(p)
                 if k is None:
                     k = self._key(p)
-                    memo = self._memo
-                    d = self._bids
-                    keys = self._bk
-                    px = self._px
                 if q.strip("0."):
                     if k not in d:
                         insort(keys, k)
@@ -149,10 +170,6 @@ class L2Book:
                 k = memo.get(p)
                 if k is None:
                     k = self._key(p)
-                    memo = self._memo
-                    d = self._asks
-                    keys = self._ak
-                    px = self._px
                 if q.strip("0."):
                     if k not in d:
                         insort(keys, -k)
@@ -161,9 +178,6 @@ class L2Book:
                 elif k in d:
                     del d[k]
                     del keys[bisect_left(keys, -k)]
-        cap = self.depth_cap
-        if cap is not None:
-            self._trim(cap)
 
     def _trim(self, cap: int) -> None:
         if len(self._bk) > cap:

@@ -227,6 +227,7 @@ class BookSync:
     __slots__ = (
         "_aligned",
         "_buffer",
+        "_next",
         "_reset_at",
         "book",
         "buffer_limit",
@@ -255,6 +256,7 @@ class BookSync:
         self.exchange = exchange
         self.symbol = symbol
         self.rule = rule
+        self._next = rule.next  # the hot path calls it once per update
         self.checksum = checksum
         self.snapshot_via = snapshot_via
         self.book = L2Book(depth_cap)
@@ -277,6 +279,22 @@ class BookSync:
     # -- inputs -------------------------------------------------------------------
     def on_delta(self, delta: BookDelta, out: list[object]) -> None:
         """Handle one update; on success ``delta`` itself is appended to ``out``."""
+        if self._aligned and self.state is SyncState.LIVE:
+            # hot path: a live book and the next update in sequence
+            book = self.book
+            if self._next(book.sequence, delta) is Verdict.APPLY:
+                book.apply(delta.bids, delta.asks)
+                book.sequence = delta.sequence
+                book.ts_exchange = delta.ts_exchange
+                book.ts_local = delta.ts_local
+                self.counters.deltas_applied += 1
+                if (
+                    self.check_crossed and book._bk and book._ak and book._bk[-1] >= -book._ak[-1]
+                ) or (delta.checksum and self.checksum is not None):
+                    self._verify(delta, out)
+                else:
+                    out.append(delta)
+                return
         if self.state is not SyncState.LIVE:
             buf = self._buffer
             if len(buf) >= self.buffer_limit:
@@ -316,6 +334,11 @@ class BookSync:
         book.ts_local = delta.ts_local
         self._aligned = True
         self.counters.deltas_applied += 1
+        self._verify(delta, out)
+
+    def _verify(self, delta: BookDelta, out: list[object]) -> None:
+        """Crossed-book and checksum checks after an update was applied."""
+        book = self.book
         if self.check_crossed and book.is_crossed():
             self.counters.crossed += 1
             self._fail(ResetReason.CROSSED, "best bid >= best ask", delta.ts_local, out)

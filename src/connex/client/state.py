@@ -4,7 +4,8 @@ Theory of operation
 -------------------
 ``StreamState`` knows the client's subscriptions and, for each book, a local
 ``L2Book``, whether it is live and the next expected stream ``seq``. ``on_message``
-decodes one server message and returns ``(events, commands)``:
+decodes one server frame (one message, or a JSON array of messages: a batch, handled
+in order as if each had its own frame) and returns ``(events, commands)``:
 
 * ``snapshot``: load the book, expect ``seq + 1``, emit the ``BookSnapshot``;
 * ``delta`` with the expected ``seq``: apply, emit the ``BookDelta``;
@@ -47,6 +48,7 @@ class _Msg(msgspec.Struct, kw_only=True):
 
 
 _MSG = msgspec.json.Decoder(_Msg)
+_BATCH = msgspec.json.Decoder(list[msgspec.Raw])
 _DATA = {name: msgspec.json.Decoder(cls) for name, cls in DATA_TYPES.items()}
 _FATAL = {"unauthorized"}
 
@@ -140,7 +142,33 @@ class StreamState:
         return out
 
     def on_message(self, text: str | bytes) -> tuple[list[object], list[dict[str, object]]]:
-        """Decode one server message. Raises ``AuthError`` when the key was refused."""
+        """Decode one server frame: a message object, or a JSON array of them (a batch).
+
+        Raises ``AuthError`` when the key was refused.
+        """
+        first = text[:1]
+        if first == "[" or first == b"[":
+            try:
+                parts = _BATCH.decode(text)
+            except msgspec.DecodeError as exc:
+                return [
+                    FeedError(
+                        exchange="connex",
+                        kind="malformed",
+                        message=str(exc),
+                        snippet=str(text[:80]),
+                    )
+                ], []
+            events: list[object] = []
+            commands: list[dict[str, object]] = []
+            for raw in parts:
+                evs, cmds = self._on_one(raw)
+                events.extend(evs)
+                commands.extend(cmds)
+            return events, commands
+        return self._on_one(text)
+
+    def _on_one(self, text: str | bytes) -> tuple[list[object], list[dict[str, object]]]:
         try:
             msg = _MSG.decode(text)
         except msgspec.DecodeError as exc:

@@ -26,6 +26,7 @@ import msgspec
 from fastapi import APIRouter, FastAPI, Query, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 from starlette.websockets import WebSocketDisconnect
+from websockets.protocol import State as WsState
 
 from connex import __version__
 from connex.model.errors import ConfigError, UnknownSymbolError
@@ -110,6 +111,7 @@ def create_app(
             await hub.stop()
 
     app = FastAPI(title="Connex API", version=__version__, lifespan=lifespan)
+    app.add_middleware(_RawSendTap)
     app.state.hub = hub
     app.state.view = view
     app.state.keys = keys
@@ -241,6 +243,83 @@ def create_app(
     return app
 
 
+_RAW_SEND = "connex.raw_send"
+_WS_OPEN = WsState.OPEN
+
+
+class _RawSendTap:
+    """Pure ASGI middleware: remembers the server's own ``send`` of a websocket scope.
+
+    The stream writer uses it (``_direct_sender``) to skip the per-message ASGI layers.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            scope[_RAW_SEND] = send
+        await self.app(scope, receive, send)
+
+
+def _direct_sender(ws: WebSocket) -> tuple[Any, Any] | None:
+    """Lean ``(send, (write, can_write))`` for uvicorn's ``websockets-sansio`` protocol,
+    else ``None``.
+
+    Market data is by far the gateway's busiest path: going through Starlette and the
+    ASGI ``send`` dict per frame costs more than the frame itself. When the connection
+    is served by uvicorn's sans-I/O websocket protocol, this writes the text frame with
+    that protocol's own ``websockets`` connection object and transport, exactly as its
+    ASGI ``websocket.send`` does (wait while the transport is paused, refuse after
+    close), minus the layers in between. Anything else (another server, a future
+    uvicorn without these attributes) falls back to ``ws.send_text``. ``write`` is the
+    synchronous form the hub uses for its once-per-loop-iteration flush; ``can_write``
+    is False while uvicorn has paused the transport (its buffer above the high-water
+    mark), and the hub then waits through ``send``.
+    """
+    raw = ws.scope.get(_RAW_SEND)
+    proto = getattr(raw, "__self__", None)
+    conn = getattr(proto, "conn", None)
+    writable = getattr(proto, "writable", None)
+    if (
+        proto is None
+        or conn is None
+        or not isinstance(writable, asyncio.Event)
+        or not hasattr(proto, "transport")
+        or not hasattr(proto, "close_sent")
+        or not hasattr(proto, "disconnected")
+        or not callable(getattr(conn, "send_text", None))
+        or not callable(getattr(conn, "data_to_send", None))
+    ):
+        return None
+
+    transport = proto.transport
+
+    def write(text: str) -> None:
+        if proto.disconnected or proto.close_sent:
+            raise ConnectionError("websocket closed")
+        data = text.encode()
+        if conn.extensions or conn.state is not _WS_OPEN:
+            conn.send_text(data)  # e.g. permessage-deflate negotiated: let websockets frame it
+            transport.write(b"".join(conn.data_to_send()))
+            return
+        # RFC 6455 section 5.2: FIN + text opcode, unmasked (server to client), length
+        n = len(data)
+        if n < 126:
+            transport.write(bytes((0x81, n)) + data)
+        elif n < 65536:
+            transport.write(b"\x81\x7e" + n.to_bytes(2, "big") + data)
+        else:
+            transport.write(b"\x81\x7f" + n.to_bytes(8, "big") + data)
+
+    async def send(text: str) -> None:
+        if not writable.is_set():
+            await writable.wait()
+        write(text)
+
+    return send, (write, writable.is_set)
+
+
 async def _send_direct(ws: WebSocket, msg: ServerMessage) -> None:
     await ws.send_text(encode(msg))
 
@@ -333,7 +412,11 @@ async def _serve_stream(
     async def close(code: int, reason: str) -> None:
         await ws.close(code, reason)
 
-    client = hub.connect(principal, ws.send_text, close, peer)
+    lean = _direct_sender(ws)
+    if lean is None:
+        client = hub.connect(principal, ws.send_text, close, peer)
+    else:
+        client = hub.connect(principal, lean[0], close, peer, direct=lean[1])
     log.info("stream client connected: key %s from %s", principal.name, peer)
     try:
         while not client.closed:

@@ -17,6 +17,15 @@ appended to the bounded queue (``ClientConn.queue``) of every subscriber; one wr
 task per client drains its queue into its socket. Publishing never awaits, so a slow
 socket only ever stalls its own writer.
 
+Batching: when the writer wakes it takes *everything* queued for its client (at most
+``max_batch`` messages) and writes it as **one** websocket frame: a lone message as its
+JSON object, several as a JSON array of those objects, built by joining the already
+encoded strings (no re-encoding). A burst of upstream events (the runtime handles a
+whole exchange frame, or several symbols' updates, in one loop iteration) thus costs
+one frame per client instead of one per message; a quiet stream still sends each
+message as soon as the loop is free, so batching adds no waiting. ``GatewayStats.sent``
+counts messages (events delivered), ``frames`` counts websocket frames.
+
 Backpressure policy (per client):
 
 1. When a client's queue reaches ``max_queue``, every queued *book* message is
@@ -111,6 +120,7 @@ class GatewayStats:
         "clients",
         "encoded",
         "events_in",
+        "frames",
         "kicked",
         "publish_errors",
         "queued",
@@ -207,6 +217,10 @@ def _diff(prev: list[Level], new: list[Level]) -> tuple[Level, ...]:
 
 SendFn = Callable[[str], Awaitable[None]]
 CloseFn = Callable[[int, str], Awaitable[None]]
+#: Optional synchronous path to the socket: ``write(text)`` writes one frame now (raises
+#: when the socket is gone), ``can_write()`` says whether the transport accepts more
+#: without waiting (False while it is paused above its high-water mark).
+DirectWrite = tuple[Callable[[str], None], Callable[[], bool]]
 
 
 class ClientConn:
@@ -221,8 +235,14 @@ class ClientConn:
         *,
         max_queue: int,
         peer: str = "",
+        max_batch: int = 500,
+        direct: DirectWrite | None = None,
     ) -> None:
         self.hub = hub
+        self.max_batch = max(1, max_batch)
+        self._direct = direct
+        self._dirty = False  # queued for the hub's next flush (direct mode)
+        self._busy = False  # the writer task holds a batch (it alone may write then)
         self.principal = principal
         self._send = send
         self._close = close
@@ -246,17 +266,64 @@ class ClientConn:
     # -- queue ----------------------------------------------------------------------
     def push(self, payload: str, sub: str | None = None) -> None:
         """Queue a message (``sub`` set for book messages, which may be resynced)."""
+        self.push_item((sub, payload))
+
+    def push_item(self, item: tuple[str | None, str]) -> None:
+        """``push`` with a prepared ``(sub, payload)`` tuple (shared by all subscribers)."""
         if self.closed:
             return
-        if sub is not None and sub in self.pending:
+        sub = item[0]
+        if sub is not None and self.pending and sub in self.pending:
             return
-        if len(self.queue) >= self.max_queue:
+        q = self.queue
+        if len(q) >= self.max_queue:
             self._overflow()
             if self.closed or (sub is not None and sub in self.pending):
                 return
-        self.queue.append((sub, payload))
-        self.hub.stats.queued += 1
-        self._wake.set()
+            q = self.queue
+        q.append(item)
+        if self._dirty:
+            return
+        if self._direct is None:
+            self._wake.set()
+        else:
+            self._dirty = True
+            self.hub._mark_dirty(self)
+
+    def _take(self) -> tuple[str, int]:
+        """Pop the next frame: one queued message, or a JSON array of up to
+        ``max_batch`` of them (joined from the encoded strings)."""
+        q = self.queue
+        n = len(q)
+        if n == 1:
+            return q.popleft()[1], 1
+        n = min(n, self.max_batch)
+        pop = q.popleft
+        return "[" + ",".join([pop()[1] for _ in range(n)]) + "]", n
+
+    def _flush_direct(self) -> None:
+        """Write what is queued now, synchronously (called once per loop iteration by
+        the hub). Hands over to the writer task when it already holds a batch, when the
+        transport is paused, or when book resyncs are pending."""
+        self._dirty = False
+        if self._busy or self.closed or self._direct is None:
+            self._wake.set()
+            return
+        write, can_write = self._direct
+        q = self.queue
+        stats = self.hub.stats
+        try:
+            while q and can_write():
+                payload, n = self._take()
+                write(payload)
+                self.sent += n
+                stats.sent += n
+                stats.frames += 1
+        except Exception as exc:  # the socket went away: the reader side cleans up
+            log.debug("direct write to %s failed: %r", self, exc)
+            self.closed = True
+        if q or self.pending or self.closed:
+            self._wake.set()
 
     def _overflow(self) -> None:
         books = self.books
@@ -341,13 +408,16 @@ class ClientConn:
                             continue
                     if self.closed:
                         return
+                    self._busy = False
                     self._wake.clear()
                     await self._wake.wait()
                     continue
-                _, payload = q.popleft()
+                self._busy = True
+                payload, n = self._take()
                 await self._send(payload)
-                self.sent += 1
-                stats.sent += 1
+                self.sent += n
+                stats.sent += n
+                stats.frames += 1
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the socket went away: the reader side cleans up
@@ -386,6 +456,8 @@ class Hub:
         self.topics: dict[tuple[str, str, str], Topic] = {}
         self.clients: set[ClientConn] = set()
         self.stats = GatewayStats()
+        self._dirty: list[ClientConn] = []
+        self._flush_handle: asyncio.Handle | None = None
         self._hb_task: asyncio.Task[None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------
@@ -409,6 +481,18 @@ class Hub:
             for c in list(self.clients):
                 c.push(payload)
 
+    def _mark_dirty(self, client: ClientConn) -> None:
+        self._dirty.append(client)
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Once per loop iteration after a publish: one frame per client with news."""
+        self._flush_handle = None
+        dirty, self._dirty = self._dirty, []
+        for c in dirty:
+            c._flush_direct()
+
     def mirror(self, exchange: str, symbol: str) -> BookMirror:
         m = self.mirrors.get((exchange, symbol))
         if m is None:
@@ -426,9 +510,19 @@ class Hub:
 
     # -- clients --------------------------------------------------------------------
     def connect(
-        self, principal: Principal, send: SendFn, close: CloseFn, peer: str = ""
+        self,
+        principal: Principal,
+        send: SendFn,
+        close: CloseFn,
+        peer: str = "",
+        direct: DirectWrite | None = None,
     ) -> ClientConn:
-        client = ClientConn(self, principal, send, close, max_queue=self.max_queue, peer=peer)
+        """Register a client. ``send`` is its async frame writer; ``direct`` (optional) a
+        synchronous one the hub uses to write each client's batch in one pass per loop
+        iteration instead of waking one writer task per client."""
+        client = ClientConn(
+            self, principal, send, close, max_queue=self.max_queue, peer=peer, direct=direct
+        )
         self.clients.add(client)
         self.stats.clients = len(self.clients)
         client.start()
@@ -653,11 +747,11 @@ class Hub:
     def _fan(self, subscribers: set[ClientConn], key: str, env: Envelope, *, book: bool) -> None:
         if not subscribers:
             return
-        payload = encode(env)
+        item = (key if book else None, encode(env))
         self.stats.encoded += 1
-        sub = key if book else None
-        for c in list(subscribers):
-            c.push(payload, sub)
+        self.stats.queued += len(subscribers)
+        for c in tuple(subscribers):
+            c.push_item(item)
 
 
 def check_auth_failure(exc: AuthFailure) -> ServerMessage:

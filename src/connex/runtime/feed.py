@@ -6,12 +6,21 @@ frames to send), keeps the connection alive (client pings when the protocol want
 them; server pings are answered by the transport), reconnects when the stream goes
 silent for ``stale_after`` seconds or before the exchange's lifetime cut, and resyncs
 every book after a reconnect. Errors in frames never stop it.
+
+Two transports carry the frames:
+
+- **picows** (default when installed and no proxy is set): frames arrive through a
+  synchronous callback and go through the core and to consumers without a task switch
+  per frame. If an event stream is full (backpressure policy "pause"), reading from
+  the socket is paused until it drains.
+- **aiohttp** (proxies, or ``transport="aiohttp"``): an ``await``-per-frame read loop.
+
+Both share the command and delivery code below, so behaviour is the same.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -21,6 +30,7 @@ from connex.exchanges.base import PublicProtocol, SendFrame
 from connex.model import FeedError, FeedState, FeedStatus, NeedSnapshot, ResetReason
 from connex.model.errors import ConnectionClosedError, RateLimitedError
 from connex.transport import RestClient, WsSession, backoff, is_retryable
+from connex.transport import fastws
 
 from .core import FeedCore
 from .metrics import FeedMetrics
@@ -29,7 +39,7 @@ __all__ = ["Feed"]
 
 log = logging.getLogger("connex.feed")
 
-Deliver = Callable[[list[Any], "Feed"], "asyncio.Future[None] | None"]
+_SAMPLE_MASK = 7  # latency samples: one message in 8
 
 
 class Feed:
@@ -47,6 +57,7 @@ class Feed:
         stale_after: float | None = None,
         backoff_initial: float = 0.25,
         backoff_cap: float = 30.0,
+        transport: str = "auto",
     ) -> None:
         self.protocol = protocol
         self.spec = protocol.spec
@@ -60,22 +71,35 @@ class Feed:
         self.stale_after = stale_after if stale_after is not None else protocol.stale_after
         self.backoff_initial = backoff_initial
         self.backoff_cap = backoff_cap
+        if transport not in ("auto", "picows", "aiohttp"):
+            raise ValueError(f"transport must be 'auto', 'picows' or 'aiohttp', not {transport!r}")
+        self.transport = (
+            ("picows" if fastws.available() and not proxy else "aiohttp") if transport == "auto" else transport
+        )
         self.metrics = FeedMetrics()
         self.state = FeedState.CONNECTING
         self.last_message_ns = 0
         self.connected_once = False
         self._ws: WsSession | None = None
+        self._fast: fastws.FastWsSession | None = None
         self._stopping = False
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._force_reconnect = asyncio.Event()
         self._stale = False
+        self._cut = False
+        self._n = 0
+        self._pending_sends: list[str] = []  # aiohttp: frames waiting to be sent, in order
+        self._flushing = False
+        self._waiter: Any = None  # aiohttp: a full consumer stream to wait for
 
     # -- lifecycle ----------------------------------------------------------------
     async def run(self) -> None:
         delays = backoff(self.backoff_initial, 2.0, self.backoff_cap)
         while not self._stopping:
             try:
-                await self._session()
+                if self.transport == "picows":
+                    await self._session_fast()
+                else:
+                    await self._session()
                 delays = backoff(self.backoff_initial, 2.0, self.backoff_cap)
             except asyncio.CancelledError:
                 raise
@@ -97,122 +121,175 @@ class Feed:
         self._stopping = True
         for t in list(self._tasks):
             t.cancel()
+        await self._close()
+
+    async def _close(self) -> None:
         if self._ws is not None:
             await self._ws.close()
+        if self._fast is not None:
+            await self._fast.close()
 
     def reconnect(self) -> None:
         """Ask the feed to drop and re-open its connection."""
-        self._force_reconnect.set()
-        if self._ws is not None:
-            self._spawn(self._ws.close())
+        self._spawn(self._close())
 
-    # -- one connection -------------------------------------------------------------
+    # -- connection setup shared by both transports -----------------------------------
+    def _opened(self) -> None:
+        now = time.time_ns()
+        self._stale = self._cut = False
+        self.last_message_ns = now
+        if self.recorder is not None:
+            self.recorder.open(self.name, self.spec.url, now, spec=self.spec)
+        if self.connected_once:
+            self.core.counters.reconnects += 1
+            self._handle_sync(self.core.reset_all(ResetReason.RECONNECT, now, "reconnected"))
+        self.connected_once = True
+        self._status(FeedState.CONNECTED, self.spec.url)
+        self.protocol.clock_ns = time.time_ns()
+        for frame in self.protocol.subscribe_frames(self.spec.subscriptions):
+            self._send_sync(frame)
+        self._handle_sync(self.core.start())
+
+    # -- picows: callback per message ----------------------------------------------------
+    async def _session_fast(self) -> None:
+        self._status(FeedState.CONNECTING, self.spec.url)
+        ws = fastws.FastWsSession(self.spec.url, self._on_message)
+        await ws.connect()
+        self._fast = ws
+        opened = time.monotonic()
+        helpers: list[asyncio.Task[Any]] = []
+        try:
+            self._opened()
+            if self.protocol.ping_interval:
+                helpers.append(self._spawn(self._pinger()))
+            helpers.append(self._spawn(self._watchdog(opened)))
+            try:
+                await ws.wait_closed()
+            except ConnectionClosedError:
+                if self._stale or self._cut:
+                    return
+                raise
+        finally:
+            for t in helpers:
+                t.cancel()
+            self._fast = None
+            await ws.close()
+
+    def _on_message(self, frame: str | bytes) -> None:
+        now = time.time_ns()
+        self.last_message_ns = now
+        if self.recorder is not None:
+            self.recorder.recv(self.name, frame, now)
+        self.metrics.messages += 1
+        events = self.core.on_frame(frame, now)
+        if events:
+            self._n += 1
+            if not self._n & _SAMPLE_MASK:
+                ts_ex = getattr(events[0], "ts_exchange", 0)
+                if ts_ex:
+                    self.metrics.exchange_to_receive.add(now - ts_ex)
+            self._handle_sync(events)
+
+    # -- aiohttp: await per message --------------------------------------------------------
     async def _session(self) -> None:
         self._status(FeedState.CONNECTING, self.spec.url)
         async with WsSession(self.spec.url, proxy=self.proxy) as ws:
             self._ws = ws
-            self._force_reconnect.clear()
             opened = time.monotonic()
-            now = time.time_ns()
-            if self.recorder is not None:
-                self.recorder.open(self.name, self.spec.url, now, spec=self.spec)
-            if self.connected_once:
-                self.core.counters.reconnects += 1
-                await self._handle(self.core.reset_all(ResetReason.RECONNECT, now, "reconnected"))
-            self.connected_once = True
-            self._status(FeedState.CONNECTED, self.spec.url)
-            self.protocol.clock_ns = time.time_ns()
-            for frame in self.protocol.subscribe_frames(self.spec.subscriptions):
-                await self._send(frame)
-            await self._handle(self.core.start())
-            pinger = self._spawn(self._pinger()) if self.protocol.ping_interval else None
+            helpers: list[asyncio.Task[Any]] = []
             try:
-                await self._read_loop(ws, opened)
+                self._opened()
+                await self._flush_sends(ws)
+                if self.protocol.ping_interval:
+                    helpers.append(self._spawn(self._pinger()))
+                helpers.append(self._spawn(self._watchdog(opened)))
+                await self._read_loop(ws)
             finally:
-                if pinger is not None:
-                    pinger.cancel()
+                for t in helpers:
+                    t.cancel()
                 self._ws = None
 
-    async def _read_loop(self, ws: WsSession, opened: float) -> None:
-        core = self.core
-        metrics = self.metrics
-        lifetime = self.protocol.max_lifetime
-        recorder = self.recorder
-        on_frame = core.on_frame
+    async def _read_loop(self, ws: WsSession) -> None:
         recv = ws.recv
-        handle = self._handle
-        time_ns = time.time_ns
-        self._stale = False
-        self.last_message_ns = time_ns()
-        watchdog = self._spawn(self._watchdog(ws))
-        try:
-            while not self._stopping:
-                try:
-                    frame = await recv()
-                except ConnectionClosedError:
-                    if self._stale:
-                        return
-                    raise
-                now = time_ns()
-                self.last_message_ns = now
-                if recorder is not None:
-                    recorder.recv(self.name, frame, now)
-                metrics.tick(now)
-                events = on_frame(frame, now)
-                if events:
-                    ts_ex = getattr(events[0], "ts_exchange", 0)
-                    if ts_ex:
-                        metrics.exchange_to_receive.add(now - ts_ex)
-                    await handle(events)
-                if lifetime is not None and time.monotonic() - opened > lifetime:
-                    log.info(
-                        "%s: reconnecting before the exchange's %gs lifetime cut",
-                        self.name,
-                        lifetime,
-                    )
+        on_message = self._on_message
+        while not self._stopping:
+            try:
+                frame = await recv()
+            except ConnectionClosedError:
+                if self._stale or self._cut:
                     return
-        finally:
-            watchdog.cancel()
+                raise
+            on_message(frame)
+            if self._pending_sends:
+                await self._flush_sends(ws)
+            waiter = self._waiter
+            if waiter is not None:
+                self._waiter = None
+                await waiter
 
-    async def _watchdog(self, ws: WsSession) -> None:
-        """Declare the stream stale after ``stale_after`` seconds of silence and drop it."""
-        stale_ns = int(self.stale_after * 1e9)
-        period = min(1.0, self.stale_after / 4)
-        while True:
-            await asyncio.sleep(period)
-            now = time.time_ns()
-            if now - self.last_message_ns > stale_ns:
-                self._stale = True
-                self._status(FeedState.STALE, f"no message for {self.stale_after:g}s")
-                detail = f"silent for {self.stale_after:g}s"
-                await self._handle(self.core.reset_all(ResetReason.STALE, now, detail))
-                await ws.close()
-                return
+    async def _flush_sends(self, ws: WsSession) -> None:
+        while self._pending_sends:  # FIFO even when several flushes overlap
+            await ws.send(self._pending_sends.pop(0))
 
-    async def _handle(self, events: list[Any]) -> None:
-        """Deliver events; carry out commands."""
-        if not events:
-            return
+    # -- commands and delivery (shared) ------------------------------------------------------
+    def _handle_sync(self, events: list[Any]) -> None:
+        """Deliver events in order; carry out commands (REST fetches run as tasks)."""
         plain = events
         for ev in events:
             t = type(ev)
             if t is NeedSnapshot or t is SendFrame:
-                plain = [
-                    e for e in events if type(e) is not NeedSnapshot and type(e) is not SendFrame
-                ]
+                plain = []
                 for cmd in events:
-                    if type(cmd) is NeedSnapshot:
+                    tc = type(cmd)
+                    if tc is NeedSnapshot:
                         self._status(FeedState.RESYNCING, cmd.symbol)
                         self._spawn(self._fetch_snapshot(cmd.symbol))
-                    elif type(cmd) is SendFrame:
-                        await self._send(cmd.text)
+                    elif tc is SendFrame:
+                        self._send_sync(cmd.text)
+                    else:
+                        plain.append(cmd)
                 break
             if t is FeedError:
                 log.warning("%s: %s: %s | %s", self.name, ev.kind, ev.message, ev.snippet[:120])
         if plain:
             waiter = self.deliver(plain, self)
             if waiter is not None:
-                await waiter
+                self._backpressure(waiter)
+
+    def _backpressure(self, waiter: Any) -> None:
+        """A consumer stream is full: stop reading the socket until it has room."""
+        fast = self._fast
+        if fast is not None:
+            fast.pause_reading()
+
+            async def resume() -> None:
+                try:
+                    await waiter
+                finally:
+                    if self._fast is fast:
+                        fast.resume_reading()
+
+            self._spawn(resume())
+        else:
+            self._waiter = waiter  # the aiohttp read loop awaits it before reading on
+
+    def _send_sync(self, text: str) -> None:
+        if self.recorder is not None:
+            self.recorder.send(self.name, text, time.time_ns())
+        if self._fast is not None:
+            self._fast.send(text)
+        elif self._ws is not None:
+            self._pending_sends.append(text)
+            if not self._flushing:
+                self._flushing = True
+                self._spawn(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        try:
+            if self._ws is not None:
+                await self._flush_sends(self._ws)
+        finally:
+            self._flushing = False
 
     async def _fetch_snapshot(self, symbol: str) -> None:
         delays = backoff(0.2, 2.0, 10.0)
@@ -222,9 +299,7 @@ class Feed:
                 body = await self.rest.fetch(req)
             except RateLimitedError as exc:
                 self.core.counters.errors += 1
-                log.warning(
-                    "%s: snapshot %s rate-limited; waiting %gs", self.name, symbol, exc.retry_after
-                )
+                log.warning("%s: snapshot %s rate-limited; waiting %gs", self.name, symbol, exc.retry_after)
                 await asyncio.sleep(exc.retry_after)
                 continue
             except Exception as exc:
@@ -235,13 +310,11 @@ class Feed:
             now = time.time_ns()
             if self.recorder is not None:
                 query = "&".join(f"{k}={v}" for k, v in req.params.items())
-                self.recorder.rest(
-                    self.name, f"{req.url}?{query}" if query else req.url, symbol, 200, body, now
-                )
+                self.recorder.rest(self.name, f"{req.url}?{query}" if query else req.url, symbol, 200, body, now)
             events = self.core.on_snapshot(symbol, body, now)
             if all(s.is_live for s in self.core.books.values()):
                 self._status(FeedState.CONNECTED, "books live")
-            await self._handle(events)
+            self._handle_sync(events)
             return
 
     async def _pinger(self) -> None:
@@ -252,15 +325,29 @@ class Feed:
             self.protocol.clock_ns = time.time_ns()
             frame = self.protocol.ping_frame()
             if frame is not None:
-                await self._send(frame)
+                self._send_sync(frame)
 
-    async def _send(self, text: str) -> None:
-        ws = self._ws
-        if ws is None:
-            return
-        if self.recorder is not None:
-            self.recorder.send(self.name, text, time.time_ns())
-        await ws.send(text)
+    async def _watchdog(self, opened: float) -> None:
+        """Declare the stream stale after ``stale_after`` s of silence and drop it; also
+        reconnect before the exchange's lifetime cut and refresh the message rate."""
+        stale_ns = int(self.stale_after * 1e9)
+        lifetime = self.protocol.max_lifetime
+        period = min(1.0, self.stale_after / 4)
+        while True:
+            await asyncio.sleep(period)
+            now = time.time_ns()
+            self.metrics.tick(now, count=False)
+            if now - self.last_message_ns > stale_ns:
+                self._stale = True
+                self._status(FeedState.STALE, f"no message for {self.stale_after:g}s")
+                self._handle_sync(self.core.reset_all(ResetReason.STALE, now, f"silent for {self.stale_after:g}s"))
+                await self._close()
+                return
+            if lifetime is not None and time.monotonic() - opened > lifetime:
+                log.info("%s: reconnecting before the exchange's %gs lifetime cut", self.name, lifetime)
+                self._cut = True
+                await self._close()
+                return
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
@@ -272,12 +359,8 @@ class Feed:
         if state is self.state and state is not FeedState.RESYNCING:
             return
         self.state = state
-        ev = FeedStatus(
-            exchange=self.exchange,
-            feed=self.name,
-            state=state,
-            detail=detail,
-            ts_local=time.time_ns(),
-        )
-        with contextlib.suppress(Exception):
+        ev = FeedStatus(exchange=self.exchange, feed=self.name, state=state, detail=detail, ts_local=time.time_ns())
+        try:
             self.deliver([ev], self)
+        except Exception:  # a consumer's error must not break the feed
+            log.exception("%s: consumer failed on a status event", self.name)

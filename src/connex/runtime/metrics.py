@@ -63,9 +63,10 @@ class FeedMetrics:
         self._rate_t0 = 0
         self._rate_count = 0
 
-    def tick(self, now_ns: int) -> None:
-        """Count one message and refresh the rate once a second."""
-        self.messages += 1
+    def tick(self, now_ns: int, count: bool = True) -> None:
+        """Count one message (unless ``count`` is false) and refresh the rate once a second."""
+        if count:
+            self.messages += 1
         if not self._rate_t0:
             self._rate_t0 = now_ns
         elif now_ns - self._rate_t0 >= 1_000_000_000:

@@ -55,7 +55,9 @@ class Runner:
         recorder: Any = None,
         stale_after: float | None = None,
         backoff_initial: float = 0.25,
+        transport: str = "auto",
     ) -> None:
+        self.transport = transport
         self.proxy = proxy
         self.depth_cap = depth_cap
         self.recorder = recorder
@@ -72,6 +74,7 @@ class Runner:
         self._books: dict[tuple[str, str], BookSync] = {}
         self._feed_of: dict[tuple[str, str], Feed] = {}
         self.started_ns = 0
+        self._n = 0
 
     # -- configuration -------------------------------------------------------------
     def add(
@@ -139,6 +142,7 @@ class Runner:
                     recorder=self.recorder,
                     stale_after=self.stale_after,
                     backoff_initial=self.backoff_initial,
+                    transport=self.transport,
                 )
                 self.feeds.append(feed)
                 for symbol, sync in feed.core.books.items():
@@ -182,9 +186,11 @@ class Runner:
             if stream.policy == "pause" and stream.full():
                 full = stream
         if self._callbacks and events:
-            ts = getattr(events[-1], "ts_local", 0)
-            if ts:
-                feed.metrics.receive_to_consumer.add(time.time_ns() - ts)
+            self._n += 1
+            if not self._n & 7:  # sample one delivery in 8
+                ts = getattr(events[-1], "ts_local", 0)
+                if ts:
+                    feed.metrics.receive_to_consumer.add(time.time_ns() - ts)
         if full is not None:
             return full.wait_space()
         return None

@@ -29,33 +29,62 @@ from .faults import Fault  # noqa: F401  (re-exported for symmetry with the serv
 from .market import FairValue, MarketModel
 from .venue import SimConnection
 
-__all__ = ["BlastPlan", "BlastServer", "frame_text", "make_plan"]
+__all__ = ["BlastPlan", "BlastServer", "frame_binary", "frame_text", "load_plan", "make_plan", "save_plan", "unframe"]
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
-def frame_text(payload: bytes) -> bytes:
-    """One unmasked server->client text frame."""
+def frame_text(payload: bytes, opcode: int = 0x1) -> bytes:
+    """One unmasked server->client text frame (``opcode`` 2: binary)."""
     n = len(payload)
+    b0 = 0x80 | opcode
     if n < 126:
-        return bytes((0x81, n)) + payload
+        return bytes((b0, n)) + payload
     if n < 65536:
-        return bytes((0x81, 126)) + struct.pack("!H", n) + payload
-    return bytes((0x81, 127)) + struct.pack("!Q", n) + payload
+        return bytes((b0, 126)) + struct.pack("!H", n) + payload
+    return bytes((b0, 127)) + struct.pack("!Q", n) + payload
+
+
+def frame_binary(payload: bytes) -> bytes:
+    """One unmasked server->client binary frame."""
+    return frame_text(payload, 0x2)
+
+
+def unframe(frame: bytes) -> str | bytes:
+    """The payload of a frame built by ``frame_text``/``frame_binary`` (str for text)."""
+    n = frame[1] & 0x7F
+    off = 2 if n < 126 else 4 if n == 126 else 10
+    return frame[off:] if frame[0] & 0x0F == 0x2 else frame[off:].decode()
 
 
 @dataclass
 class BlastPlan:
-    """Frames to send after a subscription, canned REST replies, and the final truth."""
+    """Frames to send after a subscription, canned REST replies, and the final truth.
+
+    The server sends ``frames[:prefix]`` once the client subscribed, waits for the REST
+    snapshot to be served when ``wait_for_rest``, then sends the rest. ``ack`` answers a
+    client message (``None`` reply: no answer); a plan with ``ack=None`` starts sending
+    on the client's first message without answering it (the recorded frames already
+    hold the venue's acks). ``measured`` (0 = all but the prefix) frames at the end each
+    carry one book update.
+    """
 
     frames: list[bytes]  # websocket-framed
     rest: dict[str, bytes]  # path prefix -> JSON body
     truth_bids: list[tuple[str, str]] = field(default_factory=list)
     truth_asks: list[tuple[str, str]] = field(default_factory=list)
-    ack: Callable[[bytes], bytes | None] = lambda msg: None
+    ack: Callable[[bytes], bytes | None] | None = None
     levels: list[int] = field(default_factory=list)
     payload_bytes: int = 0
     last_sequence: int = 0
+    prefix: int = 1
+    wait_for_rest: bool = True
+    measured: int = 0
+    book_events: int = 0
+    exchange: str = "binance"
+    symbol: str = "BTC/USDT"
+    market: str = "spot"
+    truth_depth: int = 500
 
 
 class _Capture(SimConnection):
@@ -216,6 +245,8 @@ class BlastServer:
                     k.lower(): v.strip()
                     for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)
                 }
+                if int(headers.get("content-length", "0") or 0):  # e.g. a POST body
+                    await reader.readexactly(int(headers["content-length"]))
                 headers[":path"] = path
                 if headers.get("upgrade", "").lower() == "websocket":
                     await self._websocket(reader, writer, headers)
@@ -271,6 +302,10 @@ class BlastServer:
                 if op == 9:  # ping -> pong
                     writer.write(bytes((0x8A, len(data))) + data)
                     continue
+                if self.plan.ack is None:  # the recorded frames hold the acks
+                    if sender is None:
+                        sender = asyncio.ensure_future(self._send_all(writer))
+                    continue
                 reply = self.plan.ack(data)
                 if reply is not None:
                     writer.write(frame_text(reply))
@@ -287,14 +322,16 @@ class BlastServer:
         # Start once the client holds its snapshot, so the run measures the steady state
         # (the Binance sync rule would otherwise make it buffer the whole blast).
         frames = self.plan.frames
+        prefix = self.plan.prefix
         # Some clients (cryptofeed) fetch their snapshot only after a first update.
-        writer.write(frames[0])
-        self.send_ns.append(time.time_ns())
+        writer.write(b"".join(frames[:prefix]))
+        self.send_ns.extend([time.time_ns()] * prefix)
         await writer.drain()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.rest_served.wait(), 10)
+        if self.plan.wait_for_rest:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.rest_served.wait(), 10)
         await asyncio.sleep(0.2)
-        frames = frames[1:]
+        frames = frames[prefix:]
         if self.mode == "blast":
             chunk: list[bytes] = []
             size = 0
@@ -330,14 +367,33 @@ class BlastServer:
         self.done.set()
 
 
+def load_plan(path: str) -> BlastPlan:
+    """A plan pickled by ``save_plan`` (plans recorded outside the simulator package)."""
+    import pickle
+
+    with open(path, "rb") as f:
+        return BlastPlan(**pickle.load(f))
+
+
+def save_plan(plan: BlastPlan, path: str) -> None:
+    """Pickle ``plan`` (without its ``ack`` callable) for ``load_plan``."""
+    import pickle
+    from dataclasses import fields
+
+    if plan.ack is not None:
+        raise ValueError("only plans without an ack callable can be saved")
+    with open(path, "wb") as f:
+        pickle.dump({x.name: getattr(plan, x.name) for x in fields(plan)}, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def serve_forever(
-    plan_args: tuple[str, int, int], mode: str, rate: float, conn: object, cpu: int | None
+    plan_args: tuple[str, int, int] | str, mode: str, rate: float, conn: object, cpu: int | None
 ) -> None:
     """Subprocess entry: build the plan, serve it, report send times through ``conn``."""
     if cpu is not None and hasattr(os, "sched_setaffinity"):
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, {cpu})
-    plan = make_plan(*plan_args)
+    plan = load_plan(plan_args[0]) if isinstance(plan_args, str) else make_plan(*plan_args)
 
     async def main() -> None:
         server = BlastServer(plan, mode, rate)

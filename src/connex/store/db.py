@@ -24,6 +24,7 @@ import duckdb
 from connex.model import ExchangeHealth
 
 from .migrate import apply_migrations, current_version, load_migrations
+from . import rollup
 from .rows import COLUMNS, TABLES, canonical, row_for, row_key
 
 __all__ = ["MAX_QUERY_LIMIT", "Store"]
@@ -49,6 +50,17 @@ def _insert_sql(table: str) -> str:
 
 
 _INSERT_SQL = {t: _insert_sql(t) for t in TABLES}
+# Liquidations also report which rows were new, to add exactly those to the rollup.
+_INSERT_SQL["liquidations"] += " RETURNING exchange, symbol, dedupe_key"
+
+
+def _unnest_source(table: str) -> str:
+    cols = COLUMNS[table]
+    unnests = ", ".join(f"unnest(${i}::{t}[]) AS {n}" for i, (n, t) in enumerate(cols, start=1))
+    return f"(SELECT {unnests})"
+
+
+_ROLLUP_UPSERT_SQL = rollup.upsert_sql(_unnest_source("liquidations"))
 
 
 def _dec(v: Decimal | None) -> str | None:
@@ -147,6 +159,9 @@ class Store:
                         for i in range(0, len(uniq), INSERT_CHUNK):
                             chunk = uniq[i : i + INSERT_CHUNK]
                             cols = [list(c) for c in zip(*chunk, strict=True)]
+                            if table == "liquidations":
+                                inserted[table] += self._insert_liquidations(cur, chunk, cols)
+                                continue
                             res = cur.execute(sql, cols).fetchone()
                             inserted[table] += int(res[0]) if res else 0
                     cur.execute("COMMIT")
@@ -156,6 +171,41 @@ class Store:
             finally:
                 cur.close()
         return inserted
+
+    @staticmethod
+    def _insert_liquidations(
+        cur: duckdb.DuckDBPyConnection, chunk: list[tuple[Any, ...]], cols: list[list[Any]]
+    ) -> int:
+        """Insert one chunk of liquidation rows and add the new ones to the rollup."""
+        new = cur.execute(_INSERT_SQL["liquidations"], cols).fetchall()
+        if not new:
+            return 0
+        if len(new) != len(chunk):  # some were duplicates: roll up only the new ones
+            keep = set(new)
+            chunk = [r for r in chunk if (r[0], r[1], r[9]) in keep]
+            cols = [list(c) for c in zip(*chunk, strict=True)]
+        cur.execute(_ROLLUP_UPSERT_SQL, cols)
+        return len(new)
+
+    def rebuild_rollup(self) -> None:
+        """Recompute ``liquidations_rollup`` from ``liquidations`` (one transaction).
+
+        Only needed after writing liquidations with raw SQL (bulk loads); rows written
+        through ``insert_rows``/``write_events``/``StoreWriter`` keep it current.
+        """
+        with self._write_lock:
+            cur = self.cursor()
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    for stmt in rollup.REBUILD_SQL.split("; "):
+                        cur.execute(stmt)
+                    cur.execute("COMMIT")
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+            finally:
+                cur.close()
 
     def write_events(self, events: Iterable[Any], *, trades: bool = True) -> dict[str, int]:
         """Convert model events to rows and ``insert_rows`` them (one transaction).

@@ -82,3 +82,29 @@ def test_book_matches_a_reference_dict(
     assert dict(book.asks_decimal()) == ref_a
     assert [p for p, _ in book.bids_decimal()] == sorted(ref_b, reverse=True)
     assert [p for p, _ in book.asks_decimal()] == sorted(ref_a)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(levels, levels), min_size=1, max_size=20))
+def test_compiled_and_python_kernels_agree(
+    updates: list[tuple[list[tuple[str, str]], list[tuple[str, str]]]],
+) -> None:
+    from connex.book import book as book_mod
+
+    fast, slow = L2Book(), L2Book()
+    for bids, asks in updates:
+        fast.apply(bids, asks)
+        slow._apply_py(bids, asks)
+    assert fast.bids() == slow.bids() and fast.asks() == slow.asks()
+    assert fast.scale == slow.scale
+    # the build installs the compiled kernel; say so if it is missing
+    assert book_mod.COMPILED, "connex.book._fastbook was not built: run `make install`"
+
+
+def test_rescale_keeps_container_identity() -> None:
+    b = L2Book()
+    b.load([("10.1", "1")], [("10.2", "1")])
+    bids, keys, memo = b._bids, b._bk, b._memo
+    b.apply([("10.15", "2")], [])
+    assert b._bids is bids and b._bk is keys and b._memo is memo
+    assert b.bids() == [("10.15", "2"), ("10.1", "1")]

@@ -70,6 +70,15 @@ class FakeSocket:
         self.closed = (code, reason)
 
 
+def _messages(frames: list[str]) -> list[dict]:
+    """The messages of ``frames``: one object per frame, or a JSON array (a batch)."""
+    out: list[dict] = []
+    for f in frames:
+        body = orjson.loads(f)
+        out.extend(body if isinstance(body, list) else [body])
+    return out
+
+
 def _hub(max_queue: int = 1000) -> Hub:
     return Hub(lambda ch, ex, sym: ex == EX and sym == SYM, max_queue=max_queue, heartbeat_s=60)
 
@@ -203,7 +212,7 @@ async def test_slow_trade_subscriber_is_disconnected_with_a_reason() -> None:
         if sock.closed:
             break
     assert sock.closed == (CLOSE_SLOW_CONSUMER, client.close_reason)
-    last = orjson.loads(sock.sent[-1])
+    last = _messages(sock.sent)[-1]
     assert last["type"] == "error" and last["code"] == "slow_consumer"
     assert "20 queued messages" in last["reason"]
 
@@ -215,13 +224,13 @@ async def test_reset_then_snapshot_and_unsubscribe_purges_queue() -> None:
     client = hub.connect(Principal("c"), sock.send, sock.close)
     hub.subscribe(client, "orderbook", EX, SYM)  # not live yet: nothing but the ack
     await _settle()
-    assert [orjson.loads(s)["type"] for s in sock.sent] == ["ack"]
+    assert [m["type"] for m in _messages(sock.sent)] == ["ack"]
     hub.publish(_snapshot(rng, 500))
     hub.publish(_delta(rng, 501))
     hub.publish(BookReset(exchange=EX, symbol=SYM, reason=ResetReason.CHECKSUM, detail="bad"))
     hub.publish(_delta(rng, 502))  # ignored: the mirror is not live
     await _settle()
-    msgs = [orjson.loads(s) for s in sock.sent[1:]]
+    msgs = _messages(sock.sent)[1:]
     assert [(m["type"], m["seq"]) for m in msgs] == [("snapshot", 1), ("delta", 2), ("reset", 3)]
     assert msgs[2]["data"]["reason"] == "checksum"
     sock.gate.clear()
@@ -231,7 +240,7 @@ async def test_reset_then_snapshot_and_unsubscribe_purges_queue() -> None:
     sock.gate.set()
     await _settle()
     # the pending snapshot/delta of that subscription were purged; only the ack remains
-    tail = [orjson.loads(s) for s in sock.sent[4:]]
+    tail = _messages(sock.sent)[4:]
     assert tail == [
         {"type": "ack", "id": 9, "op": "unsubscribe", "sub": "orderbook:binance:BTC/USDT"}
     ]
@@ -263,3 +272,64 @@ async def test_subscription_limits_and_validation() -> None:
     with pytest.raises(AuthFailure, match="may not read exchange 'binance'"):
         other = hub.connect(Principal("okx", exchanges=("okx",)), sock.send, sock.close)
         hub.subscribe(other, "trades", EX, SYM)
+
+
+async def test_a_burst_goes_out_as_one_batch_frame_in_order() -> None:
+    rng = random.Random(11)
+    hub = _hub()
+    hub.publish(_snapshot(rng))
+    sock = FakeSocket()
+    client = hub.connect(Principal("b"), sock.send, sock.close)
+    hub.subscribe(client, "orderbook", EX, SYM)
+    hub.subscribe(client, "trades", EX, SYM)
+    await _settle()
+    sock.sent.clear()
+    deltas = [_delta(rng, seq) for seq in range(101, 106)]
+    trade = Trade(
+        exchange=EX,
+        symbol=SYM,
+        price=Decimal("1000.5"),
+        size=Decimal("0.25"),
+        side=Side.BUY,
+        trade_id="t-77",
+    )
+    for d in deltas[:3]:
+        hub.publish(d)
+    hub.publish(trade)
+    for d in deltas[3:]:
+        hub.publish(d)
+    await _settle()
+    # one loop iteration's worth of messages: one frame, a JSON array in publish order
+    assert len(sock.sent) == 1 and sock.sent[0].startswith("[")
+    body = orjson.loads(sock.sent[0])
+    assert [(m["type"], m["seq"]) for m in body] == [
+        ("delta", 1),
+        ("delta", 2),
+        ("delta", 3),
+        ("trade", 1),
+        ("delta", 4),
+        ("delta", 5),
+    ]
+    assert body[3]["data"]["trade_id"] == "t-77" and body[3]["data"]["price"] == "1000.5"
+    assert [m["data"]["sequence"] for m in body if m["type"] == "delta"] == list(range(101, 106))
+    assert hub.stats.frames >= 2 and client.sent == hub.stats.sent
+    # the client's state machine reads the batch as six messages, gap-free
+    state = StreamState()
+    state.add("orderbook", EX, SYM)
+    state.add("trades", EX, SYM)
+    state.on_message(
+        '{"type":"snapshot","sub":"orderbook:binance:BTC/USDT","seq":0,"ts_gw":1,"data":'
+        + orjson.dumps(
+            {
+                "exchange": EX,
+                "symbol": SYM,
+                "bids": [["99.0", "1"]],
+                "asks": [["101.0", "1"]],
+                "sequence": 100,
+            }
+        ).decode()
+        + "}"
+    )
+    events, commands = state.on_message(sock.sent[0])
+    assert not commands and state.gaps == 0
+    assert events == [*deltas[:3], trade, *deltas[3:]]

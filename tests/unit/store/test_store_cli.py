@@ -14,9 +14,9 @@ from connex.store.cli import db_export, db_migrate, db_stats
 def test_migrate_stats_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "cli.duckdb"
     assert db_migrate(db) == 0
-    assert "schema 0 -> 2 (applied 0001, 0002)" in capsys.readouterr().out
+    assert "schema 0 -> 3 (applied 0001, 0002, 0003)" in capsys.readouterr().out
     assert db_migrate(db) == 0
-    assert "schema 2, up to date" in capsys.readouterr().out
+    assert "schema 3, up to date" in capsys.readouterr().out
     with Store(db) as s:
         s.write_events(
             [
@@ -32,7 +32,7 @@ def test_migrate_stats_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         )
     assert db_stats(db, as_json=True) == 0
     st = json.loads(capsys.readouterr().out)
-    assert st["schema_version"] == 2 and st["tables"]["liquidations"]["by_exchange"] == {"okx": 1}
+    assert st["schema_version"] == 3 and st["tables"]["liquidations"]["by_exchange"] == {"okx": 1}
     assert db_stats(db) == 0
     assert "liquidations" in capsys.readouterr().out
     assert db_export(db, tmp_path / "out") == 0

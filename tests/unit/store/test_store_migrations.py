@@ -27,7 +27,7 @@ def test_fresh_database_gets_all_versions_recorded(tmp_path: Path) -> None:
     path = tmp_path / "c.duckdb"
     with Store(path) as store:
         assert store.schema_version() == 0
-        assert store.migrate() == [1, 2]
+        assert store.migrate() == [1, 2, 3]
         assert store.migrate() == []  # idempotent
         cur = store.cursor()
         rows = cur.execute("SELECT version, name FROM schema_version ORDER BY version").fetchall()
@@ -37,7 +37,7 @@ def test_fresh_database_gets_all_versions_recorded(tmp_path: Path) -> None:
                 "SELECT column_name FROM duckdb_columns() WHERE table_name = 'liquidations'"
             ).fetchall()
         ]
-    assert rows == [(1, "initial"), (2, "liquidations_exchange")]
+    assert rows == [(1, "initial"), (2, "liquidations_exchange"), (3, "liquidations_rollup")]
     assert "exchange" in cols
 
 

@@ -231,7 +231,7 @@ def test_other_tables_health_stats_and_trades_opt_out(store: Store) -> None:
         ("mark", None, Decimal("60000.05"), Decimal("1234.5")),
     ]
     st = store.stats()
-    assert st["schema_version"] == 2
+    assert st["schema_version"] == 3
     assert st["tables"]["trades"]["rows"] == 0
     assert st["tables"]["exchange_health"] == {
         "rows": 3,
