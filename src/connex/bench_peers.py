@@ -72,8 +72,21 @@ async def _cryptofeed(port: int, last_seq: int, timeout: float) -> dict[str, Any
         """cryptofeed accepts only wss:// URLs; the benchmark server (like the one Connex and
         CCXT use here) is plain ws:// on loopback, so no side pays for TLS."""
 
-        def __init__(self, address: str, conn_id: str, authentication: Any = None, subscription: Any = None, **kw: Any) -> None:
-            super().__init__("wss://" + address.removeprefix("ws://"), conn_id, authentication, subscription, **kw)
+        def __init__(
+            self,
+            address: str,
+            conn_id: str,
+            authentication: Any = None,
+            subscription: Any = None,
+            **kw: Any,
+        ) -> None:
+            super().__init__(
+                "wss://" + address.removeprefix("ws://"),
+                conn_id,
+                authentication,
+                subscription,
+                **kw,
+            )
             self.address = address
 
     cf_feed.WSAsyncConn = PlainWsConn  # this process only (a peer subprocess)

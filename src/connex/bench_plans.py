@@ -60,27 +60,35 @@ TRUTH_DEPTH: dict[str, int] = {
 }
 
 #: Simulator venue options per exchange (OKX: real CRC32 checksums on every message).
-VENUE_OPTIONS: dict[str, dict[str, Any]] = {"okx": {"checksum": True}}
+VENUE_OPTIONS: dict[str, dict[str, Any]] = {
+    "okx": {"checksum": True},
+    "hyperliquid": {"book_interval_ms": 0},  # one l2Book per step, not one per 500 ms
+}
 
 
 class _Sink:
     """A ``FrameSink`` that keeps frames and REST bodies in memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, books: dict[str, int]) -> None:
         self.frames: list[str | bytes] = []
-        self.rest: dict[str, bytes] = {}
+        self.books_at: list[int] = []  # book updates delivered before each frame
+        self.bodies: dict[str, bytes] = {}
+        self._books = books
 
     def open(self, conn: str, url: str, ts: int, spec: Any = None) -> None:
         pass
 
     def recv(self, conn: str, frame: str | bytes, ts: int) -> None:
         self.frames.append(frame)
+        self.books_at.append(self._books["n"])
 
     def send(self, conn: str, text: str, ts: int) -> None:
         pass
 
-    def rest(self, conn: str, request_url: str, symbol: str, status: int, body: bytes, ts: int) -> None:
-        self.rest[urlsplit(request_url).path] = body
+    def rest(
+        self, conn: str, request_url: str, symbol: str, status: int, body: bytes, ts: int
+    ) -> None:
+        self.bodies[urlsplit(request_url).path] = body
 
     def close(self) -> None:
         pass
@@ -110,15 +118,14 @@ async def record_plan(exchange: str, messages: int, seed: int = 1) -> BlastPlan:
         )
     symbol, market = BENCH_SYMBOLS[exchange]
     depth = TRUTH_DEPTH[exchange]
-    sink = _Sink()
     books = {"n": 0}
+    sink = _Sink(books)
     levels: list[int] = []
 
     def consumer(ev: Any) -> None:
         if type(ev) is BookDelta or type(ev) is BookSnapshot:
             books["n"] += 1
-            if len(levels) < 2000:
-                levels.append(len(ev.bids) + len(ev.asks))
+            levels.append(len(ev.bids) + len(ev.asks))
 
     sim = SimServer(
         {exchange: [symbol]},
@@ -135,7 +142,7 @@ async def record_plan(exchange: str, messages: int, seed: int = 1) -> BlastPlan:
             venue = sim.venue(exchange, symbol)
             # Subscribed, snapshot requested/received; REST-seeded books go live on the
             # first update after the snapshot.
-            await _until(lambda: bool(sink.frames) and (sync.is_live or bool(sink.rest)), 10)
+            await _until(lambda: bool(sink.frames) and (sync.is_live or bool(sink.bodies)), 10)
             for _ in range(50):
                 if sync.is_live:
                     break
@@ -153,16 +160,26 @@ async def record_plan(exchange: str, messages: int, seed: int = 1) -> BlastPlan:
                     await asyncio.sleep(0)
                     while sum(len(c._outbox) for c in venue.connections) > 2000:
                         await asyncio.sleep(0.001)
-            want = prefix + messages
-            if not await _until(lambda: len(sink.frames) >= want, max(30.0, messages / 2000)):
+            want = books_before + messages
+            if not await _until(lambda: books["n"] >= want, max(30.0, messages / 2000)):
                 raise RuntimeError(
-                    f"{exchange}: received {len(sink.frames) - prefix} of {messages} frames"
+                    f"{exchange}: received {books['n'] - books_before} of {messages} updates"
                 )
             await asyncio.sleep(0.2)
-            if len(sink.frames) != want or books["n"] - books_before != messages:
+            # Measured frames: those that carried a book update. Others that arrived
+            # meanwhile (pongs to the client's keep-alive pings) are left out of the plan.
+            at = [*sink.books_at, books["n"]]
+            measured: list[str | bytes] = []
+            for i in range(prefix, len(sink.frames)):
+                n = at[i + 1] - at[i]
+                if n == 1:
+                    measured.append(sink.frames[i])
+                elif n:
+                    raise RuntimeError(f"{exchange}: a frame carried {n} book updates")
+            if len(measured) != messages or books["n"] != want:
                 raise RuntimeError(
                     f"{exchange}: expected one book update per frame "
-                    f"({len(sink.frames) - prefix} frames, {books['n'] - books_before} updates)"
+                    f"({len(measured)} frames, {books['n'] - books_before} updates)"
                 )
             bids, asks = sync.book.bids(depth), sync.book.asks(depth)
             tb, ta = sim.truth(exchange, symbol, depth)
@@ -171,11 +188,10 @@ async def record_plan(exchange: str, messages: int, seed: int = 1) -> BlastPlan:
             if got_b != tb or got_a != ta:
                 raise RuntimeError(f"{exchange} {symbol}: recorded book differs from the truth")
             total_books = books["n"]
-    payloads = sink.frames
-    measured = payloads[prefix:]
+    payloads = sink.frames[:prefix] + measured
     return BlastPlan(
         frames=[_frame(f) for f in payloads],
-        rest=dict(sink.rest),
+        rest=dict(sink.bodies),
         truth_bids=list(bids),
         truth_asks=list(asks),
         ack=None,
@@ -183,7 +199,7 @@ async def record_plan(exchange: str, messages: int, seed: int = 1) -> BlastPlan:
         payload_bytes=sum(len(f) for f in measured),
         last_sequence=0,
         prefix=prefix,
-        wait_for_rest=bool(sink.rest),
+        wait_for_rest=bool(sink.bodies),
         measured=messages,
         book_events=total_books,
         exchange=exchange,

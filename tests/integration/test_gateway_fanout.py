@@ -74,6 +74,9 @@ async def test_hundred_clients_gap_free_and_slow_client_isolated() -> None:
             for r in readers:
                 r.phase = "base"
             await asyncio.sleep(2.0)
+            # uvicorn's transport is written directly (fast mode) and bursts go out batched
+            assert await wait_for(lambda: all(c.fast for c in hub.clients), 5)
+            assert hub.stats.frames > 0 and hub.stats.sent > hub.stats.frames
 
             # the slow client: full books of every symbol, and it stops reading its socket
             slow = RawWsClient("127.0.0.1", stack.server.port)

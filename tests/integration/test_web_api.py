@@ -359,7 +359,7 @@ async def test_health_provider_failure_reports_every_exchange_down() -> None:
 def test_http_load_bench_smoke(tmp_path) -> None:
     """A tiny run of the benchmark harness (not a timing test)."""
     result = run_http_load_bench(
-        n_rows=300, clients=3, duration_s=0.5, db_path=tmp_path / "b.duckdb"
+        n_rows=300, clients=3, duration_s=0.5, db_path=tmp_path / "b.duckdb", think_s=0
     )
     assert result["rows"] == 300
     assert result["errors"] == 0 and result["statuses"] == {200: result["requests"]}

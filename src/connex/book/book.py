@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from decimal import Decimal
+from operator import neg as _neg
 
 from connex.model import BookSnapshot, Level
 
@@ -259,4 +260,19 @@ class L2Book:
         return (
             {Decimal(self._px[k]): Decimal(v) for k, v in self._bids.items()},
             {Decimal(self._px[k]): Decimal(v) for k, v in self._asks.items()},
+        )
+
+    def top_strings(self, depth: int) -> tuple[list[str], list[str], list[str], list[str]]:
+        """Best-first price and size strings (exactly as received) of the top ``depth``
+        levels: ``(bid_prices, bid_sizes, ask_prices, ask_sizes)``. Built with C-level
+        ``map`` calls, for text checksums (OKX) that run after every update."""
+        bk, ak = self._bk, self._ak
+        bsel = bk[: -depth - 1 if depth < len(bk) else None : -1]
+        asel = list(map(_neg, ak[: -depth - 1 if depth < len(ak) else None : -1]))
+        pget = self._px.__getitem__
+        return (
+            list(map(pget, bsel)),
+            list(map(self._bids.__getitem__, bsel)),
+            list(map(pget, asel)),
+            list(map(self._asks.__getitem__, asel)),
         )

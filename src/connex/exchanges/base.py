@@ -102,6 +102,8 @@ class PublicProtocol(ABC):
     stale_after: ClassVar[float] = 30.0
     #: Seconds before the exchange's own connection lifetime cut, when we reconnect first.
     max_lifetime: ClassVar[float | None] = None
+    #: ``receive`` accepts text frames as UTF-8 ``bytes`` (saves a decode per frame).
+    text_as_bytes: ClassVar[bool] = False
 
     def __init__(self, spec: ConnectionSpec, endpoints: MarketEndpoints) -> None:
         self.spec = spec

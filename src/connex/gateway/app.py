@@ -271,11 +271,14 @@ def _direct_sender(ws: WebSocket) -> tuple[Any, Any] | None:
     is served by uvicorn's sans-I/O websocket protocol, this writes the text frame with
     that protocol's own ``websockets`` connection object and transport, exactly as its
     ASGI ``websocket.send`` does (wait while the transport is paused, refuse after
-    close), minus the layers in between. Anything else (another server, a future
-    uvicorn without these attributes) falls back to ``ws.send_text``. ``write`` is the
-    synchronous form the hub uses for its once-per-loop-iteration flush; ``can_write``
-    is False while uvicorn has paused the transport (its buffer above the high-water
-    mark), and the hub then waits through ``send``.
+    close), minus the layers in between; with no extension negotiated (no
+    permessage-deflate) it frames the text itself (RFC 6455 5.2: FIN + text opcode,
+    unmasked, 7/16/64-bit length), else it lets ``websockets`` frame it. Anything else
+    (another server, a future uvicorn without these attributes) falls back to
+    ``ws.send_text``. ``write`` (UTF-8 bytes) is the synchronous form the hub uses for
+    its once-per-loop-iteration flush; ``can_write`` is False while uvicorn has paused
+    the transport (its buffer above the high-water mark), and the hub then waits
+    through ``send``.
     """
     raw = ws.scope.get(_RAW_SEND)
     proto = getattr(raw, "__self__", None)
@@ -295,10 +298,9 @@ def _direct_sender(ws: WebSocket) -> tuple[Any, Any] | None:
 
     transport = proto.transport
 
-    def write(text: str) -> None:
+    def write(data: bytes) -> None:
         if proto.disconnected or proto.close_sent:
             raise ConnectionError("websocket closed")
-        data = text.encode()
         if conn.extensions or conn.state is not _WS_OPEN:
             conn.send_text(data)  # e.g. permessage-deflate negotiated: let websockets frame it
             transport.write(b"".join(conn.data_to_send()))
@@ -315,7 +317,7 @@ def _direct_sender(ws: WebSocket) -> tuple[Any, Any] | None:
     async def send(text: str) -> None:
         if not writable.is_set():
             await writable.wait()
-        write(text)
+        write(text.encode())
 
     return send, (write, writable.is_set)
 

@@ -54,7 +54,12 @@ class GatewayCollector(Collector):
                 s.encoded,
                 "Stream messages encoded (once per stream)",
             ),
-            ("connex_gateway_messages_sent", s.sent, "Websocket messages written to clients"),
+            (
+                "connex_gateway_messages_sent",
+                s.sent,
+                "Messages (events) delivered to clients; a frame may carry a batch of them",
+            ),
+            ("connex_gateway_frames_sent", s.frames, "Websocket frames written to clients"),
             (
                 "connex_gateway_slow_client_resyncs",
                 s.resyncs,

@@ -1,7 +1,9 @@
 """Wire format of the Connex API websocket (``/v1/stream``), shared by gateway and client.
 
-Every frame is one JSON object in a text frame; ``docs/api.md`` documents it with
-examples. Client commands carry ``op``; server messages carry ``type``. Market data
+Each text frame from the server holds one message (a JSON object) or a **batch**: a
+JSON array of messages, in order, that were ready for that client in the same loop
+iteration (protocol version 2); ``docs/api.md`` documents it with examples. Client
+commands (one JSON object per frame) carry ``op``; server messages carry ``type``. Market data
 messages are envelopes ``{"type", "sub", "seq", "ts_gw", "data"}`` whose ``data`` is the
 normalized model event itself (``connex.model``: numbers as exact decimal strings), so
 the Python client decodes ``data`` straight back into the same structs the direct
@@ -48,7 +50,8 @@ __all__ = [
     "symbol_error_text",
 ]
 
-PROTOCOL_VERSION = 1
+#: 2: server frames may carry a JSON array of messages (batch); 1 had one per frame.
+PROTOCOL_VERSION = 2
 
 #: Book depths the gateway streams; a requested depth is rounded up to one of these
 #: (deeper than the last one, or 0/absent, means the full book as the gateway holds it).

@@ -17,14 +17,26 @@ appended to the bounded queue (``ClientConn.queue``) of every subscriber; one wr
 task per client drains its queue into its socket. Publishing never awaits, so a slow
 socket only ever stalls its own writer.
 
-Batching: when the writer wakes it takes *everything* queued for its client (at most
-``max_batch`` messages) and writes it as **one** websocket frame: a lone message as its
-JSON object, several as a JSON array of those objects, built by joining the already
-encoded strings (no re-encoding). A burst of upstream events (the runtime handles a
-whole exchange frame, or several symbols' updates, in one loop iteration) thus costs
-one frame per client instead of one per message; a quiet stream still sends each
-message as soon as the loop is free, so batching adds no waiting. ``GatewayStats.sent``
-counts messages (events delivered), ``frames`` counts websocket frames.
+Batching: a client's pending messages go out as **one** websocket frame: a lone
+message as its JSON object, several (at most ``max_batch``) as a JSON array of those
+objects, built by joining the already encoded strings (no re-encoding). A burst of
+upstream events (several symbols' updates handled in one loop iteration) thus costs one
+frame per client instead of one per message; nothing waits to fill a batch.
+``GatewayStats.sent`` counts messages (events delivered), ``frames`` websocket frames.
+
+Two delivery modes per client:
+
+* **queued** (every client without a synchronous writer, and any client with a
+  backlog): messages go to ``ClientConn.queue`` and the client's writer task drains it
+  (``max_batch`` per frame, awaiting the socket), with the backpressure policy below;
+* **fast** (``direct`` writer given to ``Hub.connect`` -- the uvicorn path -- and
+  nothing queued): ``_fan`` appends each encoded message once to the hub's per-loop
+  ``_outbox`` instead of touching 100 queues; one ``call_soon`` flush per loop iteration
+  then writes each fast client its share (outbox filtered by the client's streams, in
+  publish order), building the frame once per distinct subscription set. A fast client
+  that gets any other message (ack, heartbeat, snapshot...), changes subscriptions, or
+  whose transport is paused first moves its share of the current outbox into its queue
+  (``to_queued``), so order is kept; it returns to fast mode once its queue is drained.
 
 Backpressure policy (per client):
 
@@ -217,10 +229,10 @@ def _diff(prev: list[Level], new: list[Level]) -> tuple[Level, ...]:
 
 SendFn = Callable[[str], Awaitable[None]]
 CloseFn = Callable[[int, str], Awaitable[None]]
-#: Optional synchronous path to the socket: ``write(text)`` writes one frame now (raises
-#: when the socket is gone), ``can_write()`` says whether the transport accepts more
-#: without waiting (False while it is paused above its high-water mark).
-DirectWrite = tuple[Callable[[str], None], Callable[[], bool]]
+#: Optional synchronous path to the socket: ``write(utf8)`` writes one text frame now
+#: (raises when the socket is gone), ``can_write()`` says whether the transport accepts
+#: more without waiting (False while it is paused above its high-water mark).
+DirectWrite = tuple[Callable[[bytes], None], Callable[[], bool]]
 
 
 class ClientConn:
@@ -243,6 +255,11 @@ class ClientConn:
         self._direct = direct
         self._dirty = False  # queued for the hub's next flush (direct mode)
         self._busy = False  # the writer task holds a batch (it alone may write then)
+        #: fast mode (direct clients only): nothing queued, so the hub's flush writes
+        #: this client's share of the loop iteration's outbox straight to its socket
+        self.fast = False
+        #: the BookStream/Topic objects this client is subscribed to (outbox filter)
+        self.streams: frozenset[object] = frozenset()
         self.principal = principal
         self._send = send
         self._close = close
@@ -272,6 +289,8 @@ class ClientConn:
         """``push`` with a prepared ``(sub, payload)`` tuple (shared by all subscribers)."""
         if self.closed:
             return
+        if self.fast:
+            self.to_queued()
         sub = item[0]
         if sub is not None and self.pending and sub in self.pending:
             return
@@ -289,6 +308,48 @@ class ClientConn:
         else:
             self._dirty = True
             self.hub._mark_dirty(self)
+
+    def to_queued(self, outbox: list[tuple[object, tuple[str | None, str]]] | None = None) -> None:
+        """Leave fast mode: this loop iteration's outbox messages for this client move
+        to its queue first, so everything stays in publish order."""
+        if not self.fast:
+            return
+        hub = self.hub
+        self.fast = False
+        hub._fast.discard(self)
+        streams = self.streams
+        q = self.queue
+        for owner, item in hub._outbox if outbox is None else outbox:
+            if owner in streams:
+                q.append(item)
+        if not self._dirty:
+            self._dirty = True
+            hub._mark_dirty(self)
+
+    def _to_fast(self) -> None:
+        self.fast = True
+        self.hub._fast.add(self)
+
+    def _write_fast(self, data: bytes, n: int, outbox: list[Any]) -> None:
+        """Fast mode: write this client's frame of the outbox (already built)."""
+        assert self._direct is not None
+        write, can_write = self._direct
+        if not can_write():
+            self.to_queued(outbox)  # paused transport: queue, the writer task waits
+            return
+        try:
+            write(data)
+        except Exception as exc:  # the socket went away: the reader side cleans up
+            log.debug("direct write to %s failed: %r", self, exc)
+            self.fast = False
+            self.hub._fast.discard(self)
+            self.closed = True
+            self._wake.set()
+            return
+        self.sent += n
+        stats = self.hub.stats
+        stats.sent += n
+        stats.frames += 1
 
     def _take(self) -> tuple[str, int]:
         """Pop the next frame: one queued message, or a JSON array of up to
@@ -315,7 +376,7 @@ class ClientConn:
         try:
             while q and can_write():
                 payload, n = self._take()
-                write(payload)
+                write(payload.encode())
                 self.sent += n
                 stats.sent += n
                 stats.frames += 1
@@ -324,6 +385,8 @@ class ClientConn:
             self.closed = True
         if q or self.pending or self.closed:
             self._wake.set()
+        else:
+            self._to_fast()
 
     def _overflow(self) -> None:
         books = self.books
@@ -372,6 +435,9 @@ class ClientConn:
         with contextlib.suppress(Exception):
             await self._close(code, reason[:120])
 
+    def refresh_streams(self) -> None:
+        self.streams = frozenset(self.books.values()) | frozenset(self.topics.values())
+
     def _resync_pending(self) -> None:
         for key in list(self.pending):
             self.pending.discard(key)
@@ -409,6 +475,10 @@ class ClientConn:
                     if self.closed:
                         return
                     self._busy = False
+                    if self._direct is not None and not self.pending and not self._dirty:
+                        # back to fast mode at the next flush (after its outbox pass)
+                        self._dirty = True
+                        self.hub._mark_dirty(self)
                     self._wake.clear()
                     await self._wake.wait()
                     continue
@@ -427,6 +497,8 @@ class ClientConn:
     async def stop(self) -> None:
         """Stop the writer (the socket is closing)."""
         self.closed = True
+        self.fast = False
+        self.hub._fast.discard(self)
         self._wake.set()
         task = self._task
         if task is not None and not task.done():
@@ -458,6 +530,9 @@ class Hub:
         self.stats = GatewayStats()
         self._dirty: list[ClientConn] = []
         self._flush_handle: asyncio.Handle | None = None
+        #: this loop iteration's market-data messages: (BookStream/Topic, (sub, payload))
+        self._outbox: list[tuple[object, tuple[str | None, str]]] = []
+        self._fast: set[ClientConn] = set()
         self._hb_task: asyncio.Task[None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------
@@ -483,12 +558,38 @@ class Hub:
 
     def _mark_dirty(self, client: ClientConn) -> None:
         self._dirty.append(client)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
         if self._flush_handle is None:
             self._flush_handle = asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
-        """Once per loop iteration after a publish: one frame per client with news."""
+        """Once per loop iteration after a publish: one frame per client with news.
+
+        Fast clients get their share of the outbox (filtered by their streams, in
+        publish order; clients with the same subscriptions share one built frame);
+        queued clients drain their queues.
+        """
         self._flush_handle = None
+        outbox, self._outbox = self._outbox, []
+        if outbox and self._fast:
+            frames: dict[frozenset[object], tuple[bytes, int]] = {}
+            for c in tuple(self._fast):
+                streams = c.streams
+                frame = frames.get(streams)
+                if frame is None:
+                    parts = [item[1] for owner, item in outbox if owner in streams]
+                    n = len(parts)
+                    if n == 1:
+                        frame = (parts[0].encode(), 1)
+                    elif n:
+                        frame = (("[" + ",".join(parts) + "]").encode(), n)
+                    else:
+                        frame = (b"", 0)
+                    frames[streams] = frame
+                if frame[1]:
+                    c._write_fast(frame[0], frame[1], outbox)
         dirty, self._dirty = self._dirty, []
         for c in dirty:
             c._flush_direct()
@@ -526,6 +627,8 @@ class Hub:
         self.clients.add(client)
         self.stats.clients = len(self.clients)
         client.start()
+        if direct is not None:
+            client._to_fast()
         return client
 
     async def disconnect(self, client: ClientConn) -> None:
@@ -568,6 +671,7 @@ class Hub:
                 f"{exchange} {symbol} {channel} is not served here (see GET /v1/exchanges)",
             )
         key = sub_key(channel, exchange, symbol)
+        client.to_queued()  # before the subscriptions change (keeps the outbox order)
         limit = client.principal.max_subscriptions
         is_new = key not in client.books and key not in client.topics
         if is_new and len(client.books) + len(client.topics) >= limit:
@@ -587,6 +691,7 @@ class Hub:
                 stream = m.streams[eff] = BookStream(m, eff)
             stream.subscribers.add(client)
             client.books[key] = stream
+            client.refresh_streams()
             client.push(
                 encode(
                     ServerMessage(type="ack", op="subscribe", id=req_id, sub=key, depth=eff or 0)
@@ -607,6 +712,7 @@ class Hub:
                     topic = self.topics[tkey] = Topic(key, type_)
                 topic.subscribers.add(client)
                 client.topics[key] = topic
+                client.refresh_streams()
             client.push(encode(ServerMessage(type="ack", op="subscribe", id=req_id, sub=key)))
         self.stats.subscriptions += 1
         return key
@@ -623,6 +729,7 @@ class Hub:
             key = sub_key(str(channel), str(exchange).lower(), normalize_symbol(str(symbol)))
         except Exception as exc:
             raise SubscribeError("unknown_symbol", str(exc)) from None
+        client.to_queued()
         if key in client.books:
             self._drop_book(client, key)
         elif key in client.topics:
@@ -635,6 +742,7 @@ class Hub:
 
     def _drop_book(self, client: ClientConn, key: str) -> None:
         stream = client.books.pop(key)
+        client.refresh_streams()
         client.pending.discard(key)
         stream.subscribers.discard(client)
         if not stream.subscribers:
@@ -642,6 +750,7 @@ class Hub:
 
     def _drop_topic(self, client: ClientConn, key: str) -> None:
         topic = client.topics.pop(key)
+        client.refresh_streams()
         topic.subscribers.discard(client)
 
     # -- events ---------------------------------------------------------------------
@@ -690,8 +799,7 @@ class Hub:
                     )
                 stream.seq += 1
                 self._fan(
-                    stream.subscribers,
-                    stream.key,
+                    stream,
                     Envelope(type="delta", sub=stream.key, seq=stream.seq, ts_gw=now, data=data),
                     book=True,
                 )
@@ -722,8 +830,7 @@ class Hub:
                 stream.prev_bids, stream.prev_asks = [], []
                 stream.seq += 1
                 self._fan(
-                    stream.subscribers,
-                    stream.key,
+                    stream,
                     Envelope(type="reset", sub=stream.key, seq=stream.seq, ts_gw=now, data=ev),
                     book=True,
                 )
@@ -736,22 +843,29 @@ class Hub:
                 return
             topic.seq += 1
             self._fan(
-                topic.subscribers,
-                topic.key,
+                topic,
                 Envelope(
                     type=topic.type, sub=topic.key, seq=topic.seq, ts_gw=time.time_ns(), data=ev
                 ),
                 book=False,
             )
 
-    def _fan(self, subscribers: set[ClientConn], key: str, env: Envelope, *, book: bool) -> None:
+    def _fan(self, owner: BookStream | Topic, env: Envelope, *, book: bool) -> None:
+        """Encode once; fast clients get it from the outbox at the flush, queued
+        clients in their queue now."""
+        subscribers = owner.subscribers
         if not subscribers:
             return
-        item = (key if book else None, encode(env))
+        item = (owner.key if book else None, encode(env))
         self.stats.encoded += 1
         self.stats.queued += len(subscribers)
+        if self._fast:
+            if not self._outbox:
+                self._schedule_flush()
+            self._outbox.append((owner, item))
         for c in tuple(subscribers):
-            c.push_item(item)
+            if not c.fast:
+                c.push_item(item)
 
 
 def check_auth_failure(exc: AuthFailure) -> ServerMessage:

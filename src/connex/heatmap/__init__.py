@@ -70,6 +70,7 @@ from .realized import (
     MAX_PRICE_BINS,
     check_interval,
     check_price_bin,
+    price_range,
     realized_heatmap,
 )
 from .timeseries import heatmap_timeseries
@@ -92,6 +93,7 @@ __all__ = [
     "estimated_levels_db",
     "heatmap_timeseries",
     "liquidation_price",
+    "price_range",
     "realized_heatmap",
     "validate",
 ]

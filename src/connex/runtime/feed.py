@@ -27,10 +27,22 @@ from collections.abc import Callable
 from typing import Any
 
 from connex.exchanges.base import PublicProtocol, SendFrame
-from connex.model import FeedError, FeedState, FeedStatus, NeedSnapshot, ResetReason
+from connex.model import (
+    BookDelta,
+    BookSnapshot,
+    FeedError,
+    FeedState,
+    FeedStatus,
+    FundingRate,
+    Liquidation,
+    MarkPrice,
+    NeedSnapshot,
+    ResetReason,
+    Ticker,
+    Trade,
+)
 from connex.model.errors import ConnectionClosedError, RateLimitedError
-from connex.transport import RestClient, WsSession, backoff, is_retryable
-from connex.transport import fastws
+from connex.transport import RestClient, WsSession, backoff, fastws, is_retryable
 
 from .core import FeedCore
 from .metrics import FeedMetrics
@@ -40,6 +52,8 @@ __all__ = ["Feed"]
 log = logging.getLogger("connex.feed")
 
 _SAMPLE_MASK = 7  # latency samples: one message in 8
+#: event types that need no command handling or logging (the per-message fast path)
+_PLAIN = frozenset({BookDelta, BookSnapshot, Trade, Ticker, Liquidation, FundingRate, MarkPrice})
 
 
 class Feed:
@@ -74,7 +88,9 @@ class Feed:
         if transport not in ("auto", "picows", "aiohttp"):
             raise ValueError(f"transport must be 'auto', 'picows' or 'aiohttp', not {transport!r}")
         self.transport = (
-            ("picows" if fastws.available() and not proxy else "aiohttp") if transport == "auto" else transport
+            ("picows" if fastws.available() and not proxy else "aiohttp")
+            if transport == "auto"
+            else transport
         )
         self.metrics = FeedMetrics()
         self.state = FeedState.CONNECTING
@@ -153,7 +169,12 @@ class Feed:
     # -- picows: callback per message ----------------------------------------------------
     async def _session_fast(self) -> None:
         self._status(FeedState.CONNECTING, self.spec.url)
-        ws = fastws.FastWsSession(self.spec.url, self._on_message)
+        ws = fastws.FastWsSession(
+            self.spec.url,
+            self._on_message,
+            # a recording must keep text and binary frames apart
+            text_as_bytes=self.protocol.text_as_bytes and self.recorder is None,
+        )
         await ws.connect()
         self._fast = ws
         opened = time.monotonic()
@@ -188,7 +209,12 @@ class Feed:
                 ts_ex = getattr(events[0], "ts_exchange", 0)
                 if ts_ex:
                     self.metrics.exchange_to_receive.add(now - ts_ex)
-            self._handle_sync(events)
+            if len(events) == 1 and type(events[0]) in _PLAIN:
+                waiter = self.deliver(events, self)  # the common case: one market-data event
+                if waiter is not None:
+                    self._backpressure(waiter)
+            else:
+                self._handle_sync(events)
 
     # -- aiohttp: await per message --------------------------------------------------------
     async def _session(self) -> None:
@@ -299,7 +325,9 @@ class Feed:
                 body = await self.rest.fetch(req)
             except RateLimitedError as exc:
                 self.core.counters.errors += 1
-                log.warning("%s: snapshot %s rate-limited; waiting %gs", self.name, symbol, exc.retry_after)
+                log.warning(
+                    "%s: snapshot %s rate-limited; waiting %gs", self.name, symbol, exc.retry_after
+                )
                 await asyncio.sleep(exc.retry_after)
                 continue
             except Exception as exc:
@@ -310,7 +338,9 @@ class Feed:
             now = time.time_ns()
             if self.recorder is not None:
                 query = "&".join(f"{k}={v}" for k, v in req.params.items())
-                self.recorder.rest(self.name, f"{req.url}?{query}" if query else req.url, symbol, 200, body, now)
+                self.recorder.rest(
+                    self.name, f"{req.url}?{query}" if query else req.url, symbol, 200, body, now
+                )
             events = self.core.on_snapshot(symbol, body, now)
             if all(s.is_live for s in self.core.books.values()):
                 self._status(FeedState.CONNECTED, "books live")
@@ -340,11 +370,15 @@ class Feed:
             if now - self.last_message_ns > stale_ns:
                 self._stale = True
                 self._status(FeedState.STALE, f"no message for {self.stale_after:g}s")
-                self._handle_sync(self.core.reset_all(ResetReason.STALE, now, f"silent for {self.stale_after:g}s"))
+                self._handle_sync(
+                    self.core.reset_all(ResetReason.STALE, now, f"silent for {self.stale_after:g}s")
+                )
                 await self._close()
                 return
             if lifetime is not None and time.monotonic() - opened > lifetime:
-                log.info("%s: reconnecting before the exchange's %gs lifetime cut", self.name, lifetime)
+                log.info(
+                    "%s: reconnecting before the exchange's %gs lifetime cut", self.name, lifetime
+                )
                 self._cut = True
                 await self._close()
                 return
@@ -359,7 +393,13 @@ class Feed:
         if state is self.state and state is not FeedState.RESYNCING:
             return
         self.state = state
-        ev = FeedStatus(exchange=self.exchange, feed=self.name, state=state, detail=detail, ts_local=time.time_ns())
+        ev = FeedStatus(
+            exchange=self.exchange,
+            feed=self.name,
+            state=state,
+            detail=detail,
+            ts_local=time.time_ns(),
+        )
         try:
             self.deliver([ev], self)
         except Exception:  # a consumer's error must not break the feed

@@ -29,7 +29,16 @@ from .faults import Fault  # noqa: F401  (re-exported for symmetry with the serv
 from .market import FairValue, MarketModel
 from .venue import SimConnection
 
-__all__ = ["BlastPlan", "BlastServer", "frame_binary", "frame_text", "load_plan", "make_plan", "save_plan", "unframe"]
+__all__ = [
+    "BlastPlan",
+    "BlastServer",
+    "frame_binary",
+    "frame_text",
+    "load_plan",
+    "make_plan",
+    "save_plan",
+    "unframe",
+]
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -383,7 +392,11 @@ def save_plan(plan: BlastPlan, path: str) -> None:
     if plan.ack is not None:
         raise ValueError("only plans without an ack callable can be saved")
     with open(path, "wb") as f:
-        pickle.dump({x.name: getattr(plan, x.name) for x in fields(plan)}, f, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(
+            {x.name: getattr(plan, x.name) for x in fields(plan)},
+            f,
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
 
 
 def serve_forever(
@@ -393,7 +406,7 @@ def serve_forever(
     if cpu is not None and hasattr(os, "sched_setaffinity"):
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, {cpu})
-    plan = load_plan(plan_args[0]) if isinstance(plan_args, str) else make_plan(*plan_args)
+    plan = load_plan(plan_args) if isinstance(plan_args, str) else make_plan(*plan_args)
 
     async def main() -> None:
         server = BlastServer(plan, mode, rate)

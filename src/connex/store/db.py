@@ -14,6 +14,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -23,8 +24,8 @@ import duckdb
 
 from connex.model import ExchangeHealth
 
-from .migrate import apply_migrations, current_version, load_migrations
 from . import rollup
+from .migrate import apply_migrations, current_version, load_migrations
 from .rows import COLUMNS, TABLES, canonical, row_for, row_key
 
 __all__ = ["MAX_QUERY_LIMIT", "Store"]
@@ -36,6 +37,7 @@ INSERT_CHUNK = 10_000
 """Rows per ``INSERT ... SELECT unnest(...)`` statement."""
 
 _INT64_MAX = 2**63 - 1
+_LOG_LEN = 4096
 
 
 def _insert_sql(table: str) -> str:
@@ -81,6 +83,11 @@ class Store:
         self._con = duckdb.connect(self.path, read_only=read_only)
         self._write_lock = threading.Lock()
         self._closed = False
+        # Liquidation write log: (generation, symbol or None = all, min ts_ns, max ts_ns)
+        self._gen_lock = threading.Lock()
+        self._liq_gen = 0
+        self._liq_log: deque[tuple[int, str | None, int, int]] = deque(maxlen=_LOG_LEN)
+        self._liq_log_floor = 0
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Store:
@@ -143,6 +150,7 @@ class Store:
         they are committed.
         """
         inserted = dict.fromkeys(rows, 0)
+        touched: dict[str, list[int]] = {}  # symbol -> [min ts_ns, max ts_ns] inserted
         with self._write_lock:
             cur = self.cursor()
             try:
@@ -160,7 +168,9 @@ class Store:
                             chunk = uniq[i : i + INSERT_CHUNK]
                             cols = [list(c) for c in zip(*chunk, strict=True)]
                             if table == "liquidations":
-                                inserted[table] += self._insert_liquidations(cur, chunk, cols)
+                                inserted[table] += self._insert_liquidations(
+                                    cur, chunk, cols, touched
+                                )
                                 continue
                             res = cur.execute(sql, cols).fetchone()
                             inserted[table] += int(res[0]) if res else 0
@@ -170,11 +180,50 @@ class Store:
                     raise
             finally:
                 cur.close()
+            for symbol, (lo, hi) in touched.items():
+                self._log_liquidations(symbol, lo, hi)
         return inserted
+
+    # -- change tracking (for caches of liquidation aggregates) ----------------------
+    def _log_liquidations(self, symbol: str | None, lo: int, hi: int) -> None:
+        with self._gen_lock:
+            self._liq_gen += 1
+            if len(self._liq_log) == self._liq_log.maxlen:
+                self._liq_log_floor = self._liq_log[0][0]
+            self._liq_log.append((self._liq_gen, symbol, lo, hi))
+
+    def liquidations_generation(self) -> int:
+        """A counter that grows after every committed write of liquidations.
+
+        Read it *before* computing something from the liquidations; later,
+        ``liquidations_changed(gen, ...)`` tells whether that result may be stale.
+        """
+        with self._gen_lock:
+            return self._liq_gen
+
+    def liquidations_changed(self, since: int, symbol: str, lo_ns: int, hi_ns: int) -> bool:
+        """Whether liquidations of ``symbol`` with ``lo_ns <= ts_ns < hi_ns`` may have
+        been written (through this ``Store``) after generation ``since``.
+
+        Conservative: ``True`` when the log of recent writes no longer reaches back to
+        ``since``. Writes made with raw SQL, or by another ``Store`` object, are not seen.
+        """
+        with self._gen_lock:
+            if since < self._liq_log_floor:
+                return True
+            for gen, sym, lo, hi in reversed(self._liq_log):
+                if gen <= since:
+                    return False
+                if (sym is None or sym == symbol) and lo < hi_ns and hi >= lo_ns:
+                    return True
+            return False
 
     @staticmethod
     def _insert_liquidations(
-        cur: duckdb.DuckDBPyConnection, chunk: list[tuple[Any, ...]], cols: list[list[Any]]
+        cur: duckdb.DuckDBPyConnection,
+        chunk: list[tuple[Any, ...]],
+        cols: list[list[Any]],
+        touched: dict[str, list[int]],
     ) -> int:
         """Insert one chunk of liquidation rows and add the new ones to the rollup."""
         new = cur.execute(_INSERT_SQL["liquidations"], cols).fetchall()
@@ -185,6 +234,15 @@ class Store:
             chunk = [r for r in chunk if (r[0], r[1], r[9]) in keep]
             cols = [list(c) for c in zip(*chunk, strict=True)]
         cur.execute(_ROLLUP_UPSERT_SQL, cols)
+        for r in chunk:  # COLUMNS order: symbol at 1, ts_ns at 6
+            span = touched.get(r[1])
+            ts = int(r[6])
+            if span is None:
+                touched[r[1]] = [ts, ts]
+            elif ts < span[0]:
+                span[0] = ts
+            elif ts > span[1]:
+                span[1] = ts
         return len(new)
 
     def rebuild_rollup(self) -> None:
@@ -206,6 +264,7 @@ class Store:
                     raise
             finally:
                 cur.close()
+            self._log_liquidations(None, -_INT64_MAX, _INT64_MAX)
 
     def write_events(self, events: Iterable[Any], *, trades: bool = True) -> dict[str, int]:
         """Convert model events to rows and ``insert_rows`` them (one transaction).

@@ -128,9 +128,16 @@ class StoreWriter:
         self._closing = True
         self._kick.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # let the flusher finish the flush it may be in: cancelling it mid-commit would
+            # lose track of a batch that the database thread still commits
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=30)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            except Exception:  # the flusher's own errors were counted and logged
+                pass
             self._task = None
         await self.flush()
 

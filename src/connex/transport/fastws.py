@@ -33,8 +33,9 @@ def available() -> bool:
 
 
 class _Listener(WSListener):  # type: ignore[misc]
-    def __init__(self, on_message: Callable[[str | bytes], None]) -> None:
+    def __init__(self, on_message: Callable[[str | bytes], None], text_as_bytes: bool) -> None:
         self.on_message = on_message
+        self.text_as_bytes = text_as_bytes
         self.fragments: list[bytes] = []
         self.fragment_binary = False
         self.close_code: int | None = None
@@ -43,7 +44,10 @@ class _Listener(WSListener):  # type: ignore[misc]
         t = frame.msg_type
         if t is WSMsgType.TEXT or t is WSMsgType.BINARY:
             if frame.fin:
-                self.on_message(frame.get_payload_as_utf8_text() if t is WSMsgType.TEXT else frame.get_payload_as_bytes())
+                if t is WSMsgType.BINARY or self.text_as_bytes:
+                    self.on_message(frame.get_payload_as_bytes())
+                else:
+                    self.on_message(frame.get_payload_as_utf8_text())
             else:
                 self.fragments = [frame.get_payload_as_bytes()]
                 self.fragment_binary = t is WSMsgType.BINARY
@@ -52,7 +56,8 @@ class _Listener(WSListener):  # type: ignore[misc]
             if frame.fin:
                 data = b"".join(self.fragments)
                 self.fragments = []
-                self.on_message(data if self.fragment_binary else data.decode("utf-8"))
+                binary = self.fragment_binary or self.text_as_bytes
+                self.on_message(data if binary else data.decode("utf-8"))
         elif t is WSMsgType.CLOSE:
             self.close_code = frame.get_close_code()
             transport.send_close(frame.get_close_code())
@@ -62,8 +67,16 @@ class _Listener(WSListener):  # type: ignore[misc]
 class FastWsSession:
     """One picows connection: ``await connect()``, ``send()``, ``close()``, ``wait_closed()``."""
 
-    def __init__(self, url: str, on_message: Callable[[str | bytes], None], *, connect_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        on_message: Callable[[str | bytes], None],
+        *,
+        connect_timeout: float = 10.0,
+        text_as_bytes: bool = False,
+    ) -> None:
         self.url = url
+        self.text_as_bytes = text_as_bytes
         self._on_message = on_message
         self.connect_timeout = connect_timeout
         self._transport = None
@@ -75,7 +88,7 @@ class FastWsSession:
         try:
             self._transport, self._listener = await asyncio.wait_for(
                 picows.ws_connect(
-                    lambda: _Listener(self._on_message),
+                    lambda: _Listener(self._on_message, self.text_as_bytes),
                     self.url,
                     websocket_handshake_timeout=self.connect_timeout,
                     enable_auto_pong=True,

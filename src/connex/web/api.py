@@ -275,9 +275,10 @@ def build_router(
                 start_ns,
                 end_ns,
                 estimated,
+                builtins=False,
             )
             result["colors"] = colors
-            return orjson.dumps(result)
+            return orjson.dumps(result, default=sources.jsonable)
 
         key = (
             symbol,

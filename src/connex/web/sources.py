@@ -85,18 +85,18 @@ def auto_price_bin(
     store: Any,
     symbol: str,
     exchanges: list[str],
-    start_ns: int,
-    end_ns: int,
+    start_ns: int | None,
+    end_ns: int | None,
     bins: int,
 ) -> Decimal:
-    """Pick a price bin width from the price range of (at most 10,000) recent liquidations."""
-    rows = store.query_liquidations(
-        exchange=exchanges, symbol=symbol, start_ns=start_ns, end_ns=end_ns, limit=10_000
-    )
-    prices = [Decimal(str(_get(r, "price"))) for r in rows]
-    if not prices:
+    """A round price bin width giving about ``bins`` bins across the price range of the
+    liquidations in ``[start_ns, end_ns)`` (exact min/max, from the heatmap rollup)."""
+    from connex import heatmap
+
+    rng = heatmap.price_range(store, symbol, exchanges, start_ns, end_ns)
+    if rng is None:
         return Decimal(1)
-    return nice_bin(min(prices), max(prices), bins)
+    return nice_bin(rng[0], rng[1], bins)
 
 
 # -- heatmap ------------------------------------------------------------------------
@@ -122,8 +122,14 @@ def fetch_heatmap(
     start_ns: int | None,
     end_ns: int | None,
     estimated: bool = True,
+    *,
+    builtins: bool = True,
 ) -> dict[str, Any]:
     """Run ``connex.heatmap.heatmap_timeseries`` and return its JSON-able result.
+
+    ``builtins=False`` returns the heatmap's dict as it is (its cells are already
+    strings and ints; serialize it with ``orjson.dumps(..., default=jsonable)``), which
+    saves copying tens of thousands of cells.
 
     Raises:
         ParamError: the heatmap rejected the price bin (``price_bin``) or the interval.
@@ -149,7 +155,7 @@ def fetch_heatmap(
         text = str(err)
         field = "interval" if "interval" in text else "price_bin" if "bin" in text else "symbol"
         raise ParamError(field, text) from None
-    return jsonable(raw)
+    return jsonable(raw) if builtins else raw
 
 
 # -- health -------------------------------------------------------------------------

@@ -174,3 +174,37 @@ def test_topic_messages_gap_report_errors_and_auth() -> None:
     assert st.on_message('{"type":"heartbeat","ts":1}') == ([], [])
     with pytest.raises(AuthError, match="invalid API key"):
         st.on_message('{"type":"error","code":"unauthorized","reason":"invalid API key"}')
+
+
+def test_batch_frame_is_handled_message_by_message_in_order() -> None:
+    st = make()
+    # a snapshot, two deltas and a gapped delta in one frame (bytes, as aiohttp may give)
+    frame = (
+        "["
+        + ",".join(
+            [
+                snap(40),
+                delta(41, 11, bids=[["100.2", "3"]]),
+                delta(42, 12, asks=[["100.5", "0"], ["100.7", "1"]]),
+                delta(44, 14),
+            ]
+        )
+        + "]"
+    ).encode()
+    events, cmds = st.on_message(frame)
+    assert [type(e).__name__ for e in events] == [
+        "BookSnapshot",
+        "BookDelta",
+        "BookDelta",
+        "BookReset",
+    ]
+    assert [e.sequence for e in events[1:3]] == [11, 12]
+    assert "seq 44, expected 43" in events[3].detail
+    assert cmds == [
+        {"op": "resync", "channel": "orderbook", "exchange": "binance", "symbol": "BTC/USDT"}
+    ]
+    # a batch may hold control messages too; a refused key still raises
+    with pytest.raises(AuthError):
+        st.on_message('[{"type":"heartbeat","ts":1},{"type":"error","code":"unauthorized"}]')
+    (err,), _ = st.on_message('[{"type":"delta", "sub": ')
+    assert isinstance(err, FeedError) and err.kind == "malformed"

@@ -333,3 +333,146 @@ async def test_a_burst_goes_out_as_one_batch_frame_in_order() -> None:
     events, commands = state.on_message(sock.sent[0])
     assert not commands and state.gaps == 0
     assert events == [*deltas[:3], trade, *deltas[3:]]
+
+
+class FakeTransport:
+    """A direct (synchronous) writer like the gateway's uvicorn fast path: ``write``
+    appends a frame now; while ``writable`` is clear the hub must use ``send``."""
+
+    def __init__(self) -> None:
+        self.frames: list[str] = []
+        self.raw: list[bytes] = []
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.closed: tuple[int, str] | None = None
+
+    def write(self, data: bytes) -> None:
+        self.raw.append(data)
+        self.frames.append(data.decode())
+
+    async def send(self, text: str) -> None:
+        await self.writable.wait()
+        self.frames.append(text)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed = (code, reason)
+
+    def connect(self, hub: Hub, name: str) -> object:
+        return hub.connect(
+            Principal(name), self.send, self.close, direct=(self.write, self.writable.is_set)
+        )
+
+
+async def test_fast_path_writes_one_shared_frame_per_subscription_set() -> None:
+    rng = random.Random(21)
+    hub = _hub()
+    hub.publish(_snapshot(rng))
+    same = [FakeTransport() for _ in range(3)]
+    clients = [t.connect(hub, f"s{i}") for i, t in enumerate(same)]
+    for c in clients:
+        hub.subscribe(c, "orderbook", EX, SYM, depth=10)
+    other = FakeTransport()
+    oc = other.connect(hub, "full")
+    hub.subscribe(oc, "orderbook", EX, SYM)  # full depth: another stream, same sub key
+    await _settle()
+    assert all(c.fast for c in [*clients, oc])  # caught up: back in fast mode
+    states = []
+    for t in [*same, other]:
+        st = StreamState()
+        st.add("orderbook", EX, SYM, None if t is other else 10)
+        for f in t.frames:
+            assert not st.on_message(f)[1]
+        t.frames.clear()
+        t.raw.clear()
+        states.append(st)
+    deltas = [_delta(rng, seq) for seq in range(101, 109)]
+    for d in deltas:
+        hub.publish(d)
+    assert all(not t.frames for t in [*same, other])  # nothing before the flush
+    await _settle()
+    # one frame each; the three depth-10 clients got the very same bytes object
+    assert [len(t.raw) for t in [*same, other]] == [1, 1, 1, 1]
+    assert same[0].raw[0] is same[1].raw[0] is same[2].raw[0]
+    full = orjson.loads(other.frames[0])
+    assert [m["data"]["sequence"] for m in full] == list(range(101, 109))
+    for t, st in zip([*same, other], states, strict=True):
+        events, commands = st.on_message(t.frames[0])
+        assert not commands and st.gaps == 0
+    mirror = hub.mirrors[(EX, SYM)].book
+    assert states[0].book(EX, SYM).bids() == mirror.bids(10)
+    assert states[3].book(EX, SYM).asks() == mirror.asks()
+    assert events == deltas  # the full-depth client: the upstream deltas themselves
+
+
+async def test_fast_path_paused_transport_queues_in_order_then_returns_to_fast() -> None:
+    rng = random.Random(22)
+    hub = _hub(max_queue=1000)
+    hub.publish(_snapshot(rng))
+    t = FakeTransport()
+    c = t.connect(hub, "p")
+    hub.subscribe(c, "orderbook", EX, SYM, depth=20)
+    await _settle()
+    st = StreamState()
+    st.add("orderbook", EX, SYM, 20)
+    t.writable.clear()  # the kernel buffer is full
+    for seq in range(101, 131):
+        hub.publish(_delta(rng, seq))
+        if seq % 7 == 0:
+            await _settle()
+    assert not c.fast and len(c.queue) > 0
+    hub.subscribe(c, "trades", EX, SYM)  # a control message while queued
+    trade = Trade(
+        exchange=EX, symbol=SYM, price=Decimal("1"), size=Decimal("2"), side=Side.BUY, trade_id="x"
+    )
+    hub.publish(trade)
+    t.writable.set()
+    await _settle()
+    assert c.fast and not c.queue
+    hub.publish(_delta(rng, 131))
+    await _settle()
+    st.add("trades", EX, SYM)
+    seqs, trades = [], []
+    for f in t.frames:
+        events, commands = st.on_message(f)
+        assert not commands
+        seqs.extend(e.sequence for e in events if isinstance(e, BookDelta))
+        trades.extend(e for e in events if isinstance(e, Trade))
+    assert st.gaps == 0 and seqs == list(range(101, 132))
+    assert trades == [trade]
+    assert st.book(EX, SYM).bids() == hub.mirrors[(EX, SYM)].book.bids(20)
+
+
+async def test_fast_path_subscribe_mid_burst_keeps_sequence() -> None:
+    """Deltas published before a subscribe in the same loop iteration are already in
+    the snapshot: the new client must not receive them again (that would be a gap)."""
+    rng = random.Random(23)
+    hub = _hub()
+    hub.publish(_snapshot(rng))
+    early, late = FakeTransport(), FakeTransport()
+    ec = early.connect(hub, "early")
+    hub.subscribe(ec, "orderbook", EX, SYM)
+    await _settle()
+    lc = late.connect(hub, "late")
+    hub.publish(_delta(rng, 101))
+    hub.publish(_delta(rng, 102))
+    hub.subscribe(lc, "orderbook", EX, SYM)  # same iteration, after two deltas
+    hub.publish(_delta(rng, 103))
+    await _settle()
+    hub.publish(_delta(rng, 104))
+    await _settle()
+    st = StreamState()
+    st.add("orderbook", EX, SYM)
+    got = []
+    for f in late.frames:
+        events, commands = st.on_message(f)
+        assert not commands, "the late subscriber saw a gap"
+        got.extend(type(e).__name__ + str(getattr(e, "sequence", "")) for e in events)
+    assert got == ["BookSnapshot102", "BookDelta103", "BookDelta104"]
+    est = StreamState()
+    est.add("orderbook", EX, SYM)
+    seqs = []
+    for f in early.frames:
+        events, commands = est.on_message(f)
+        assert not commands
+        seqs.extend(e.sequence for e in events if isinstance(e, BookDelta))
+    assert seqs == [101, 102, 103, 104]

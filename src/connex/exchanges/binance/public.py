@@ -106,6 +106,7 @@ class PublicSession(PublicProtocol):
     ping_interval: ClassVar[float | None] = None  # the server pings; we answer with pongs
     stale_after: ClassVar[float] = 30.0
     max_lifetime: ClassVar[float | None] = 23.5 * 3600  # Binance cuts at 24 h
+    text_as_bytes: ClassVar[bool] = True
 
     def __init__(
         self, spec: ConnectionSpec, endpoints: MarketEndpoints, symbol_map: SymbolMap | None = None

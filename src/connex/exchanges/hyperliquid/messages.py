@@ -14,6 +14,7 @@ import msgspec
 
 __all__ = [
     "ActiveAssetCtx",
+    "BookPush",
     "Envelope",
     "FillLiquidation",
     "PerpAssetCtx",
@@ -48,6 +49,13 @@ class WsBook(msgspec.Struct, gc=False):
     coin: str
     time: int
     levels: tuple[list[WsLevel], list[WsLevel]]
+
+
+class BookPush(msgspec.Struct, gc=False):
+    """An ``l2Book`` push decoded in one pass (the hot path; ``Envelope`` + ``WsBook``)."""
+
+    channel: str
+    data: WsBook
 
 
 class WsTrade(msgspec.Struct, gc=False):

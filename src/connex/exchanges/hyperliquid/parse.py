@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import attrgetter
 
 from connex.model import (
     BookSnapshot,
@@ -39,14 +40,18 @@ AGGRESSOR_SIDE: dict[str, Side] = {"B": Side.BUY, "A": Side.SELL}
 FUNDING_INTERVAL_NS = 3_600_000_000_000
 
 
+#: ``level -> (level.px, level.sz)`` in C (no Python frame per level).
+_PX_SZ = attrgetter("px", "sz")
+
+
 def parse_book(m: WsBook, symbol: str, ts_local: int) -> BookSnapshot:
     """``l2Book`` -> ``BookSnapshot`` with ``sequence = time`` (ms)."""
     bids, asks = m.levels
     return BookSnapshot(
         exchange=EXCHANGE,
         symbol=symbol,
-        bids=tuple([(lv.px, lv.sz) for lv in bids]),
-        asks=tuple([(lv.px, lv.sz) for lv in asks]),
+        bids=tuple(map(_PX_SZ, bids)),
+        asks=tuple(map(_PX_SZ, asks)),
         sequence=m.time,
         ts_exchange=m.time * _MS,
         ts_local=ts_local,

@@ -9,6 +9,7 @@ a ``FeedError``).
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from connex.model import BookDelta, BookSnapshot, FundingRate, MarkPrice, Side, Ticker, Trade
@@ -53,8 +54,12 @@ def trade_side(trade_type: int) -> Side:
     return side
 
 
+#: ``item -> (item.price, item.quantity)`` in C (no Python frame per level).
+_PRICE_QTY = attrgetter("price", "quantity")
+
+
 def _levels(items: Any) -> tuple[tuple[str, str], ...]:
-    return tuple([(it.price, it.quantity) for it in items])
+    return tuple(map(_PRICE_QTY, items))
 
 
 def parse_aggre_depth(body: Any, symbol: str, send_time_ms: int, ts_local: int) -> BookDelta:

@@ -266,7 +266,14 @@ class PublicSession(PublicProtocol):
                 return self._receive_futures(frame, ts_local)
             if isinstance(frame, str) or frame[:1] == b"{":
                 return self._receive_control(frame, ts_local)
-            return self._receive_push(frame, ts_local)
+            # Hot path, inlined: one upb decode, then the depth body straight to parse.
+            w = _decode_wrapper(frame)
+            if w.WhichOneof("body") == "publicAggreDepths":
+                sym = self._unified.get(w.symbol)  # "" (no symbol field) is never a key
+                if sym is None:
+                    sym = self._symbol(w)
+                return [parse.parse_aggre_depth(w.publicAggreDepths, sym, w.sendTime, ts_local)]
+            return self._dispatch_push(w, ts_local)
         except (
             msgspec.DecodeError,
             ProtobufDecodeError,
@@ -289,7 +296,9 @@ class PublicSession(PublicProtocol):
         return sym
 
     def _receive_push(self, frame: bytes, ts_local: int) -> list[Any]:
-        w = _decode_wrapper(frame)
+        return self._dispatch_push(_decode_wrapper(frame), ts_local)
+
+    def _dispatch_push(self, w: Any, ts_local: int) -> list[Any]:
         kind = w.WhichOneof("body")
         handler = self._HANDLERS.get(kind) if kind is not None else None
         if handler is None:

@@ -60,5 +60,30 @@ def crc32_signed(text: str) -> int:
 
 
 def checksum(book: L2Book) -> int:
-    """OKX checksum of a book (uses the level strings as received)."""
-    return crc32_signed(checksum_string(book.bids(CHECKSUM_DEPTH), book.asks(CHECKSUM_DEPTH)))
+    """OKX checksum of a book (uses the level strings as received).
+
+    Hot path (runs after every update): the ``price:size`` pieces come straight from
+    the book's sorted keys, are interleaved bid/ask by slice assignment and joined once.
+    """
+    bp, bs, ap, as_ = book.top_strings(CHECKSUM_DEPTH)
+    nb, na = len(bp), len(ap)
+    if nb == na:
+        parts = bp * 4
+        parts[0::4] = bp
+        parts[1::4] = bs
+        parts[2::4] = ap
+        parts[3::4] = as_
+    else:
+        n = min(nb, na)
+        parts = bp[:n] * 4
+        parts[0::4] = bp[:n]
+        parts[1::4] = bs[:n]
+        parts[2::4] = ap[:n]
+        parts[3::4] = as_[:n]
+        tail_p, tail_s = (bp, bs) if nb > n else (ap, as_)
+        tail = tail_p[n:] * 2
+        tail[0::2] = tail_p[n:]
+        tail[1::2] = tail_s[n:]
+        parts += tail
+    v = zlib.crc32(":".join(parts).encode())
+    return v - 0x1_0000_0000 if v >= 0x8000_0000 else v

@@ -21,6 +21,7 @@ import msgspec
 __all__ = [
     "Arg",
     "BookData",
+    "BooksPush",
     "Envelope",
     "FundingData",
     "LiquidationData",
@@ -66,6 +67,15 @@ class BookData(msgspec.Struct, gc=False):
     prevSeqId: int | None = None
     seqId: int | None = None
     instId: str = ""
+
+
+class BooksPush(msgspec.Struct, gc=False):
+    """A ``books`` data push decoded in one pass (the hot path; same fields as
+    ``Envelope`` + ``list[BookData]``, DOCS "Order book channel" push data)."""
+
+    arg: Arg
+    data: list[BookData]
+    action: str = ""
 
 
 class TradeData(msgspec.Struct, gc=False):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import itemgetter
 
 from connex.model import (
     BookDelta,
@@ -52,8 +53,12 @@ LIQUIDATED_POSITION: dict[str, PositionSide] = {
 _POS_SIDE: dict[str, PositionSide] = {"long": PositionSide.LONG, "short": PositionSide.SHORT}
 
 
+#: ``[px, sz, ...] -> (px, sz)`` in C (no Python frame per level).
+_PX_SZ = itemgetter(0, 1)
+
+
 def _levels(raw: OkxLevels) -> tuple[Level, ...]:
-    return tuple((lv[0], lv[1]) for lv in raw)
+    return tuple(map(_PX_SZ, raw))
 
 
 def _ms(text: str) -> int:

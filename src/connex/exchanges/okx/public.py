@@ -42,6 +42,7 @@ from .endpoints import public_url
 from .integrity import checksum, sequence_rule
 from .messages import (
     BookData,
+    BooksPush,
     Envelope,
     FundingData,
     LiquidationData,
@@ -77,6 +78,10 @@ BOOKS_PER_CONNECTION = 30
 ARGS_PER_CONNECTION = 200
 
 _envelope = msgspec.json.Decoder(Envelope)
+_books_push = msgspec.json.Decoder(BooksPush)
+#: How a ``books`` push starts (OKX writes ``arg`` first, ``channel`` first in it).
+_BOOKS_HEAD_S = '{"arg":{"channel":"books",'
+_BOOKS_HEAD_B = _BOOKS_HEAD_S.encode()
 _books = msgspec.json.Decoder(list[BookData])
 _trades = msgspec.json.Decoder(list[TradeData])
 _tickers = msgspec.json.Decoder(list[TickerData])
@@ -203,6 +208,20 @@ class PublicSession(PublicProtocol):
     def receive(self, frame: str | bytes, ts_local: int) -> list[Any]:
         if frame == "pong" or frame == b"pong":
             return []
+        # Hot path: a ``books`` push, decoded in one pass (no Raw + second decode).
+        if frame[:26] == _BOOKS_HEAD_S if type(frame) is str else frame[:26] == _BOOKS_HEAD_B:
+            try:
+                push = _books_push.decode(frame)
+            except msgspec.DecodeError:
+                pass  # not the common shape: the general path decides (and reports)
+            else:
+                if push.data:
+                    try:
+                        return self._books_events(push.arg.instId, push.action, push.data, ts_local)
+                    except UnknownSymbolError as exc:
+                        return [self._error("unknown_symbol", str(exc), frame, ts_local)]
+                    except (MalformedFrameError, ValueError, ArithmeticError, IndexError) as exc:
+                        return [self._error("malformed", str(exc), frame, ts_local)]
         try:
             env = _envelope.decode(frame)
             if env.event:
@@ -220,7 +239,13 @@ class PublicSession(PublicProtocol):
             return handler(self, env, ts_local)
         except UnknownSymbolError as exc:
             return [self._error("unknown_symbol", str(exc), frame, ts_local)]
-        except (msgspec.DecodeError, MalformedFrameError, ValueError, ArithmeticError) as exc:
+        except (
+            msgspec.DecodeError,
+            MalformedFrameError,
+            ValueError,
+            ArithmeticError,
+            IndexError,
+        ) as exc:
             return [self._error("malformed", str(exc), frame, ts_local)]
 
     def _on_event(self, env: Envelope, frame: str | bytes, ts_local: int) -> list[Any]:
@@ -241,10 +266,14 @@ class PublicSession(PublicProtocol):
 
     def _on_books(self, env: Envelope, ts_local: int) -> list[Any]:
         assert env.arg is not None
-        inst = env.arg.instId
+        return self._books_events(env.arg.instId, env.action, _books.decode(env.data), ts_local)
+
+    def _books_events(
+        self, inst: str, action: str, data: list[BookData], ts_local: int
+    ) -> list[Any]:
         out: list[Any] = []
-        update = env.action == "update"
-        for d in _books.decode(env.data):
+        update = action == "update"
+        for d in data:
             symbol = self.symbols.to_unified(inst or d.instId)
             if update:
                 out.append(parse.parse_book_delta(d, symbol, ts_local))
