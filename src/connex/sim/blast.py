@@ -114,9 +114,11 @@ class _Capture(SimConnection):
 def make_plan(exchange: str, messages: int, seed: int = 1) -> BlastPlan:
     """Encode ``messages`` book updates for BTC/USDT with the simulator's ``exchange`` venue."""
     if exchange != "binance":
-        from .blast_plans import make_plan_for  # venues other than Binance register here
-
-        return make_plan_for(exchange, messages, seed)
+        # other venues' plans are recorded from a live simulator session by
+        # ``connex.bench_plans`` (it drives the connectors, which connex.sim never imports)
+        raise ValueError(
+            f"make_plan builds Binance plans only; for {exchange!r} use connex.bench_plans"
+        )
     from .venues.binance import BinanceSpotVenue
 
     fair = FairValue(6_000_000, seed, vol_ticks=2.0)
