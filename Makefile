@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
 .PHONY: install demo test test-fast lint bench bench-peers proto system-deps clean
 
-$(STAMP): pyproject.toml setup.py src/connex/book/_fastbook.pyx
+$(STAMP): pyproject.toml setup.py src/connex/book/_fastbook.pyx src/connex/exchanges/mexc/_fastpb.pyx
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -U pip
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'

@@ -46,7 +46,7 @@ from connex.exchanges.base import (
     PublicProtocol,
     Subscription,
 )
-from connex.model import BookSnapshot, FeedError, MarketType, Subscribed
+from connex.model import BookDelta, BookSnapshot, FeedError, MarketType, Subscribed
 from connex.model.errors import ConfigError, MalformedFrameError
 
 from . import parse
@@ -99,6 +99,11 @@ _control = msgspec.json.Decoder(ControlReply)
 _snapshot = msgspec.json.Decoder(DepthSnapshot)
 _encode = msgspec.json.encode
 _decode_wrapper = PushDataV3ApiWrapper.FromString
+
+try:  # compiled reader of depth pushes (built from _fastpb.pyx); upb handles everything else
+    from ._fastpb import decode_aggre_depth as _fast_depth
+except ImportError:  # pragma: no cover - depends on the build
+    _fast_depth = None
 _fenvelope = msgspec.json.Decoder(FuturesEnvelope)
 _fdepth = msgspec.json.Decoder(FuturesDepth)
 _fdeals = msgspec.json.Decoder(list[FuturesDeal])
@@ -266,7 +271,27 @@ class PublicSession(PublicProtocol):
                 return self._receive_futures(frame, ts_local)
             if isinstance(frame, str) or frame[:1] == b"{":
                 return self._receive_control(frame, ts_local)
-            # Hot path, inlined: one upb decode, then the depth body straight to parse.
+            if _fast_depth is not None:
+                # hot path: the compiled reader of depth pushes (None for other bodies)
+                d = _fast_depth(frame)
+                if d is not None:
+                    channel, venue, send_time, asks, bids, frm, to = d
+                    sym = self._unified.get(venue)
+                    if sym is None:
+                        sym = self._symbol_of(venue, channel)
+                    return [
+                        BookDelta(
+                            exchange="mexc",
+                            symbol=sym,
+                            bids=bids,
+                            asks=asks,
+                            sequence=int(to),
+                            first_seq=int(frm),
+                            ts_exchange=send_time * 1_000_000,
+                            ts_local=ts_local,
+                        )
+                    ]
+            # one upb decode, then the depth body straight to parse
             w = _decode_wrapper(frame)
             if w.WhichOneof("body") == "publicAggreDepths":
                 sym = self._unified.get(w.symbol)  # "" (no symbol field) is never a key
@@ -287,7 +312,10 @@ class PublicSession(PublicProtocol):
 
     # -- spot -----------------------------------------------------------------------
     def _symbol(self, wrapper: Any) -> str:
-        venue = wrapper.symbol or wrapper.channel.rpartition("@")[2]
+        return self._symbol_of(wrapper.symbol, wrapper.channel)
+
+    def _symbol_of(self, symbol: str, channel: str) -> str:
+        venue = symbol or channel.rpartition("@")[2]
         sym = self._unified.get(venue)
         if sym is None:
             if not venue:
