@@ -31,6 +31,7 @@ __all__ = [
     "PublicProtocol",
     "SendFrame",
     "Subscription",
+    "chunk_by_key",
 ]
 
 
@@ -90,6 +91,23 @@ class SendFrame(msgspec.Struct, frozen=True):
     text: str
 
 
+def chunk_by_key(
+    subscriptions: Sequence[Subscription], key: Callable[[Subscription], str], limit: int
+) -> list[list[Subscription]]:
+    """Split ``subscriptions`` (in order) into groups that each carry at most ``limit``
+    distinct keys (a venue stream or topic; several subscriptions may share one key)."""
+    chunks: list[list[Subscription]] = [[]]
+    keys: set[str] = set()
+    for sub in subscriptions:
+        k = key(sub)
+        if k not in keys and len(keys) >= limit:
+            chunks.append([])
+            keys = set()
+        keys.add(k)
+        chunks[-1].append(sub)
+    return chunks
+
+
 class PublicProtocol(ABC):
     """Base class of each exchange's public session. See module docstring."""
 
@@ -119,6 +137,17 @@ class PublicProtocol(ABC):
         cls, subscriptions: Sequence[Subscription], endpoints: dict[str, MarketEndpoints]
     ) -> list[ConnectionSpec]:
         """Group subscriptions into websocket connections (one per URL)."""
+
+    @classmethod
+    def connection_spec(
+        cls, market: str, part: int, url: str, subs: Sequence[Subscription], tag: str = ""
+    ) -> ConnectionSpec:
+        """The ``ConnectionSpec`` of connection ``part`` of ``market`` (named
+        ``<exchange>-<market>[-<tag>]-<part>``)."""
+        name = f"{cls.exchange}-{market}{'-' + tag if tag else ''}-{part}"
+        return ConnectionSpec(
+            exchange=cls.exchange, name=name, url=url, market=market, subscriptions=tuple(subs)
+        )
 
     @classmethod
     def check_subscription(cls, sub: Subscription) -> None:

@@ -23,6 +23,7 @@ from connex.exchanges.base import (
     MarketEndpoints,
     PublicProtocol,
     Subscription,
+    chunk_by_key,
 )
 from connex.model import BookDelta, BookSnapshot, FeedError, MarketType, Subscribed
 from connex.model.errors import MalformedFrameError
@@ -126,40 +127,20 @@ class PublicSession(PublicProtocol):
         cls, subscriptions: Sequence[Subscription], endpoints: dict[str, MarketEndpoints]
     ) -> list[ConnectionSpec]:
         groups: dict[tuple[str, str], list[Subscription]] = {}
-        seen: dict[tuple[str, str], set[str]] = {}
         for sub in subscriptions:
             cls.check_subscription(sub)
             market = market_of(sub.symbol)
             suffix = STREAM_SUFFIX[market][sub.channel]
             route = "" if market == "spot" else UM_ROUTE[suffix.split("@")[0]]
-            key = (market, route)
-            groups.setdefault(key, []).append(sub)
-            seen.setdefault(key, set()).add(_stream_name(sub, market))
+            groups.setdefault((market, route), []).append(sub)
         specs = []
         for (market, route), subs in groups.items():
             url = stream_url(market, endpoints[market].ws, route)
-            # chunk by distinct stream count
-            chunk: list[Subscription] = []
-            names: set[str] = set()
-            part = 0
-            for sub in subs:
-                name = _stream_name(sub, market)
-                if name not in names and len(names) >= STREAMS_PER_CONNECTION:
-                    specs.append(cls._spec(market, route, part, url, chunk))
-                    chunk, names, part = [], set(), part + 1
-                names.add(name)
-                chunk.append(sub)
-            specs.append(cls._spec(market, route, part, url, chunk))
+            chunks = chunk_by_key(
+                subs, lambda s, m=market: _stream_name(s, m), STREAMS_PER_CONNECTION
+            )
+            specs += [cls.connection_spec(market, i, url, c, route) for i, c in enumerate(chunks)]
         return specs
-
-    @classmethod
-    def _spec(
-        cls, market: str, route: str, part: int, url: str, subs: list[Subscription]
-    ) -> ConnectionSpec:
-        name = f"binance-{market}{'-' + route if route else ''}-{part}"
-        return ConnectionSpec(
-            exchange="binance", name=name, url=url, market=market, subscriptions=tuple(subs)
-        )
 
     # -- outgoing -----------------------------------------------------------------
     def _streams(self, subscriptions: Sequence[Subscription]) -> list[str]:

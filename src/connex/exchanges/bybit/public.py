@@ -32,6 +32,7 @@ from connex.exchanges.base import (
     MarketEndpoints,
     PublicProtocol,
     Subscription,
+    chunk_by_key,
 )
 from connex.model import FeedError, MarketType, SnapshotVia, Subscribed
 from connex.model.errors import MalformedFrameError, UnknownSymbolError
@@ -140,28 +141,9 @@ class PublicSession(PublicProtocol):
         specs: list[ConnectionSpec] = []
         for market, subs in groups.items():
             url = public_url(endpoints[market].ws, market)
-            chunk: list[Subscription] = []
-            topics: set[str] = set()
-            part = 0
-            for sub in subs:
-                t = topic_for(sub)
-                if t not in topics and len(topics) >= TOPICS_PER_CONNECTION:
-                    specs.append(cls._spec(market, part, url, chunk))
-                    chunk, topics, part = [], set(), part + 1
-                topics.add(t)
-                chunk.append(sub)
-            specs.append(cls._spec(market, part, url, chunk))
+            chunks = chunk_by_key(subs, topic_for, TOPICS_PER_CONNECTION)
+            specs += [cls.connection_spec(market, i, url, c) for i, c in enumerate(chunks)]
         return specs
-
-    @classmethod
-    def _spec(cls, market: str, part: int, url: str, subs: list[Subscription]) -> ConnectionSpec:
-        return ConnectionSpec(
-            exchange="bybit",
-            name=f"bybit-{market}-{part}",
-            url=url,
-            market=market,
-            subscriptions=tuple(subs),
-        )
 
     # -- outgoing -----------------------------------------------------------------
     def _frames(self, op: str, subscriptions: Sequence[Subscription]) -> list[str]:

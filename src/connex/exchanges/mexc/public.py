@@ -45,6 +45,7 @@ from connex.exchanges.base import (
     MarketEndpoints,
     PublicProtocol,
     Subscription,
+    chunk_by_key,
 )
 from connex.model import BookDelta, BookSnapshot, FeedError, MarketType, Subscribed
 from connex.model.errors import ConfigError, MalformedFrameError
@@ -194,28 +195,9 @@ class PublicSession(PublicProtocol):
         for market, subs in by_market.items():
             url = ws_url(endpoints[market].ws, market)
             limit = CHANNELS_PER_CONNECTION if market == "spot" else FUTURES_SUBS_PER_CONNECTION
-            chunk: list[Subscription] = []
-            names: set[str] = set()
-            part = 0
-            for sub in subs:
-                name = channel_name(sub)
-                if name not in names and len(names) >= limit:
-                    specs.append(cls._spec(market, part, url, chunk))
-                    chunk, names, part = [], set(), part + 1
-                names.add(name)
-                chunk.append(sub)
-            specs.append(cls._spec(market, part, url, chunk))
+            chunks = chunk_by_key(subs, channel_name, limit)
+            specs += [cls.connection_spec(market, i, url, c) for i, c in enumerate(chunks)]
         return specs
-
-    @classmethod
-    def _spec(cls, market: str, part: int, url: str, subs: list[Subscription]) -> ConnectionSpec:
-        return ConnectionSpec(
-            exchange="mexc",
-            name=f"mexc-{market}-{part}",
-            url=url,
-            market=market,
-            subscriptions=tuple(subs),
-        )
 
     # -- outgoing -----------------------------------------------------------------
     def _futures_frames(self, op: str, subscriptions: Sequence[Subscription]) -> list[str]:

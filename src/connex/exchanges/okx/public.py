@@ -156,25 +156,15 @@ class PublicSession(PublicProtocol):
                 if key not in keys and (
                     len(keys) >= ARGS_PER_CONNECTION or (is_book and books >= BOOKS_PER_CONNECTION)
                 ):
-                    specs.append(cls._spec(market, part, url, chunk))
+                    specs.append(cls.connection_spec(market, part, url, chunk))
                     chunk, keys, books, part = [], set(), 0, part + 1
                     is_book = sub.channel is Channel.BOOK
                 if is_book:
                     books += 1
                 keys.add(key)
                 chunk.append(sub)
-            specs.append(cls._spec(market, part, url, chunk))
+            specs.append(cls.connection_spec(market, part, url, chunk))
         return specs
-
-    @classmethod
-    def _spec(cls, market: str, part: int, url: str, subs: list[Subscription]) -> ConnectionSpec:
-        return ConnectionSpec(
-            exchange="okx",
-            name=f"okx-{market}-{part}",
-            url=url,
-            market=market,
-            subscriptions=tuple(subs),
-        )
 
     # -- outgoing -----------------------------------------------------------------
     def _frames(self, op: str, subscriptions: Sequence[Subscription]) -> list[str]:
